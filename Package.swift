@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "dnsprop",
+    products: [
+        .executable(name: "dnsprop", targets: ["DNSPropCLI"]),
+        .library(name: "DNSProp", targets: ["DNSProp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // ldns: DNS wire format (Debian: libldns-dev).
+        .systemLibrary(
+            name: "CLDNS",
+            pkgConfig: "ldns",
+            providers: [.apt(["libldns-dev"])]
+        ),
+        // libidn2: IDNA2008 conversion of internationalised names (Debian: libidn2-dev).
+        .systemLibrary(
+            name: "CIDN2",
+            pkgConfig: "libidn2",
+            providers: [.apt(["libidn2-dev"])]
+        ),
+        .target(
+            name: "DNSProp",
+            dependencies: ["CLDNS", "CIDN2"]
+        ),
+        .executableTarget(
+            name: "DNSPropCLI",
+            dependencies: [
+                "DNSProp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DNSPropTests",
+            dependencies: ["DNSProp", "CLDNS"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

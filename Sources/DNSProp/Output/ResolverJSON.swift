@@ -1,0 +1,26 @@
+/// The JSON shape of a resolver, shared by `resolvers list` and check results.
+public enum ResolverJSON {
+    public static let schemaVersion = 1
+
+    public static func object(_ r: Resolver) -> JSONValue {
+        .object([
+            ("address", .string(r.address.ip.description)),
+            ("port", .int(Int(r.address.port))),
+            ("family", .string(r.address.ip.isIPv6 ? "ipv6" : "ipv4")),
+            ("operator", .optional(r.operatorName)),
+            ("country", .optional(r.countryCode)),
+            ("continent", .optional(r.continent?.rawValue)),
+            ("location", .optional(r.location)),
+            ("tags", .array(r.tags.sorted().map { .string($0.rawValue) })),
+        ])
+    }
+
+    /// `dnsprop resolvers list --format json`.
+    public static func document(_ resolvers: [Resolver]) -> JSONValue {
+        .object([
+            ("schemaVersion", .int(schemaVersion)),
+            ("count", .int(resolvers.count)),
+            ("resolvers", .array(resolvers.map(object))),
+        ])
+    }
+}

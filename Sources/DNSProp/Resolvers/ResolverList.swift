@@ -1,0 +1,100 @@
+/// A parsed resolver list, with every problem found on the way.
+///
+/// Parsing never stops at the first bad line: a malformed line is reported
+/// (file, line, what is wrong) and skipped, and the rest of the list is used.
+public struct ResolverList: Sendable {
+    public var resolvers: [Resolver]
+    public var problems: [Problem]
+
+    public init(resolvers: [Resolver], problems: [Problem] = []) {
+        self.resolvers = resolvers
+        self.problems = problems
+    }
+
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        public enum Severity: String, Hashable, Sendable { case error, warning }
+        public var source: String
+        public var line: Int
+        public var severity: Severity
+        public var message: String
+        public var description: String { "\(source):\(line): \(severity.rawValue): \(message)" }
+    }
+
+    public var errors: [Problem] { problems.filter { $0.severity == .error } }
+
+    /// Parses the resolvers.txt format (see the header of the shipped list).
+    public static func parse(_ text: String, source: String) -> ResolverList {
+        var resolvers: [Resolver] = []
+        var problems: [Problem] = []
+        var firstLine: [ServerAddress: Int] = [:]
+        var lineNumber = 0
+        // "\r\n" is one Character in Swift: split on it too, so CRLF files parse like LF ones.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            func report(_ severity: Problem.Severity, _ message: String) {
+                problems.append(Problem(source: source, line: lineNumber, severity: severity, message: message))
+            }
+            if line.unicodeScalars.contains("\u{FFFD}") {
+                report(.error, "line is not valid UTF-8; line skipped")
+                continue
+            }
+            if let bad = line.unicodeScalars.first(where: { TerminalText.needsEscape($0) && $0 != "\t" }) {
+                report(.error, "line contains \(TerminalText.describe(bad)), which has no place in a resolver list; line skipped")
+                continue
+            }
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            if fields.count == 1 && fields[0].isEmpty { continue }
+            if fields.count > 5 {
+                report(.error, "\(fields.count) fields separated by '|'; at most 5 (ADDRESS | OPERATOR | COUNTRY | LOCATION | TAGS); line skipped")
+                continue
+            }
+            let address: ServerAddress
+            do {
+                address = try ServerAddress(parsing: fields[0])
+            } catch {
+                let hint = fields[0].contains(" ") || fields[0].contains("\t") ? " (separate fields with '|')" : ""
+                report(.error, "\(error)\(hint); line skipped")
+                continue
+            }
+            if let first = firstLine[address] {
+                report(.warning, "\(address) is listed again (first on line \(first)); this line is skipped")
+                continue
+            }
+            var resolver = Resolver(address: address, origin: "\(source):\(lineNumber)")
+            if fields.count > 1, !fields[1].isEmpty { resolver.operatorName = fields[1] }
+            if fields.count > 2, !fields[2].isEmpty {
+                let code = fields[2].uppercased()
+                if code.count == 2, Continent.of(country: code) != nil {
+                    resolver.countryCode = code
+                } else {
+                    report(.warning, "'\(TerminalText.escape(fields[2]))' is not an ISO 3166-1 alpha-2 country code; country left unknown")
+                }
+            }
+            if fields.count > 3, !fields[3].isEmpty { resolver.location = fields[3] }
+            if fields.count > 4 {
+                for word in fields[4].split(whereSeparator: { $0 == "," || $0 == " " }) {
+                    if let tag = Resolver.Tag(rawValue: word.lowercased()) {
+                        resolver.tags.insert(tag)
+                    } else {
+                        let known = Resolver.Tag.allCases.map(\.rawValue).joined(separator: ", ")
+                        report(.warning, "unknown tag '\(TerminalText.escape(String(word)))' ignored (known: \(known))")
+                    }
+                }
+                if resolver.tags.contains(.anycast) && resolver.tags.contains(.unicast) {
+                    report(.warning, "tagged both anycast and unicast")
+                }
+            }
+            firstLine[address] = lineNumber
+            resolvers.append(resolver)
+        }
+        return ResolverList(resolvers: resolvers, problems: problems)
+    }
+
+    /// The list built into the binary: identical to the top-level resolvers.txt (a test keeps it so).
+    public static var bundled: ResolverList {
+        parse(BundledResolvers.text, source: "resolvers.txt (built in)")
+    }
+}

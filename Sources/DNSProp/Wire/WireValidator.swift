@@ -1,0 +1,127 @@
+/// A structural walk over a DNS message before any of it reaches ldns.
+///
+/// ldns trusts its input more than a tool that talks to hostile servers can:
+/// it leaks on several TSIG records (ldns #317) and asserts on some crafted
+/// buffers (ldns PR #293). This walk is cheap (no allocation) and rejects what
+/// no honest server sends: counts larger than the data, names that run off the
+/// end, labels over 63 or names over 255 octets, compression pointers that do
+/// not point strictly backwards (the only way to build a loop), and duplicate
+/// OPT or TSIG records.
+struct WireValidator {
+    /// What the walk learnt on the way, used by the decoder.
+    struct Summary: Equatable {
+        var hasOPT = false
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+
+    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    static func validate(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> Summary {
+        guard bytes.count > 0 else { throw .empty }
+        guard bytes.count >= 12 else { throw .shortHeader(length: bytes.count) }
+        guard bytes.count <= 65535 else { throw .tooLarge(length: bytes.count) }
+        return try WireValidator(bytes).walk()
+    }
+
+    private func u16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
+
+    private func walk() throws(WireError) -> Summary {
+        var summary = Summary()
+        var offset = 12
+        let qdcount = u16(4)
+        for _ in 0..<qdcount {
+            offset = try skipName(at: offset)
+            guard offset + 4 <= bytes.count else { throw .truncatedName(offset: offset) }
+            offset += 4
+        }
+        var tsigCount = 0
+        let sections = [("answer", u16(6)), ("authority", u16(8)), ("additional", u16(10))]
+        for (section, count) in sections {
+            for index in 0..<count {
+                let start = offset
+                offset = try skipName(at: offset)
+                guard offset + 10 <= bytes.count else {
+                    throw .truncatedRecord(section: section, index: index, offset: start)
+                }
+                let type = RecordType(rawValue: UInt16(u16(offset)))
+                let rdlength = u16(offset + 8)
+                let rdataStart = offset + 10
+                guard rdataStart + rdlength <= bytes.count else {
+                    throw .rdataOverrun(section: section, index: index, offset: start, rdlength: rdlength)
+                }
+                try checkRdataNames(type: type, from: rdataStart, length: rdlength)
+                if type == .opt {
+                    if summary.hasOPT { throw .multipleOPT }
+                    summary.hasOPT = true
+                } else if type == .tsig {
+                    tsigCount += 1
+                    if tsigCount > 1 { throw .multipleTSIG }
+                }
+                offset = rdataStart + rdlength
+            }
+        }
+        return summary
+    }
+
+    /// Names inside RDATA that ldns decompresses: check them as carefully as owners.
+    private func checkRdataNames(type: RecordType, from start: Int, length: Int) throws(WireError) {
+        let end = start + length
+        func name(at o: Int) throws(WireError) -> Int {
+            guard o < end else { throw .truncatedName(offset: o) }
+            let next = try skipName(at: o)
+            guard next <= end else { throw .truncatedName(offset: o) }
+            return next
+        }
+        switch type {
+        case .ns, .cname, .ptr, .dname:
+            _ = try name(at: start)
+        case .mx:
+            if length > 2 { _ = try name(at: start + 2) }
+        case .srv:
+            if length > 6 { _ = try name(at: start + 6) }
+        case .soa, .rp:
+            let next = try name(at: start)
+            _ = try name(at: next)
+        default:
+            break
+        }
+    }
+
+    /// Returns the offset just past the name that starts at `offset`.
+    private func skipName(at start: Int) throws(WireError) -> Int {
+        var offset = start
+        var end: Int? = nil          // where the name ends in the original stream
+        var wireLength = 0           // octets of the uncompressed name, length bytes included
+        var lowestTarget = start     // pointers must go strictly below every earlier position
+        while true {
+            guard offset < bytes.count else { throw .truncatedName(offset: start) }
+            let length = Int(bytes[offset])
+            switch length & 0xC0 {
+            case 0x00:
+                wireLength += length + 1
+                guard wireLength <= 255 else { throw .nameTooLong(offset: start) }
+                if length == 0 {
+                    return end ?? offset + 1
+                }
+                guard offset + 1 + length <= bytes.count else { throw .truncatedName(offset: start) }
+                offset += 1 + length
+            case 0xC0:
+                guard offset + 1 < bytes.count else { throw .truncatedName(offset: start) }
+                let target = (length & 0x3F) << 8 | Int(bytes[offset + 1])
+                guard target >= 12, target < bytes.count else {
+                    throw .pointerOutOfRange(offset: offset, target: target)
+                }
+                guard target < lowestTarget else {
+                    throw .pointerNotBackward(offset: offset, target: target)
+                }
+                if end == nil { end = offset + 2 }
+                lowestTarget = target
+                offset = target
+            default:
+                // 0x40 (extended label, RFC 6891 §5 retired it) and 0x80 (reserved).
+                throw .badLabelType(offset: offset, byte: UInt8(length))
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+import DNSProp
+
+@main
+struct DNSPropCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dnsprop",
+        abstract: "Check what public DNS resolvers around the world serve for a domain.",
+        discussion: """
+            dnsprop asks a worldwide list of public resolvers what they currently serve \
+            for a domain and compares each answer with the truth.
+            """,
+        version: DNSPropVersion.string,
+        subcommands: [ResolversCommand.self]
+    )
+}
