@@ -23,9 +23,11 @@ let package = Package(
             pkgConfig: "libidn2",
             providers: [.apt(["libidn2-dev"])]
         ),
+        // Socket shims Swift cannot express (CMSG macros for the ICMP error queue).
+        .target(name: "CDNSPropShims"),
         .target(
             name: "DNSProp",
-            dependencies: ["CLDNS", "CIDN2"]
+            dependencies: ["CLDNS", "CIDN2", "CDNSPropShims"]
         ),
         .executableTarget(
             name: "DNSPropCLI",

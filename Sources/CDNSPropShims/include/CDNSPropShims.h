@@ -1,0 +1,23 @@
+#ifndef CDNSPROP_SHIMS_H
+#define CDNSPROP_SHIMS_H
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Shims for what Swift cannot reach: the CMSG_* macros of the ICMP error queue,
+   and getrandom(2), whose header Glibc's Swift module does not export. */
+
+/* Turns on IP_RECVERR / IPV6_RECVERR so ICMP errors for an unconnected UDP
+   socket are queued instead of lost. Returns 0 or -1 with errno. */
+int CDNSPropShims_enable_recverr(int fd, int family);
+
+/* Reads one entry of the socket's error queue (MSG_ERRQUEUE): the payload of
+   the datagram that caused it (our query, so its ID), where it was sent, and
+   the errno the ICMP message maps to (ECONNREFUSED for port unreachable, …).
+   Returns the payload length, or -1 with errno (EAGAIN when the queue is empty). */
+long CDNSPropShims_recv_error(int fd, void *buffer, size_t length,
+                               struct sockaddr_storage *destination, socklen_t *destination_length,
+                               int *icmp_errno);
+
+/* getrandom(2): the kernel CSPRNG, for query IDs. Returns bytes written or -1. */
+long CDNSPropShims_getrandom(void *buffer, size_t length);
+#endif

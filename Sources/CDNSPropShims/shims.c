@@ -1,0 +1,46 @@
+#include "CDNSPropShims.h"
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/errqueue.h>
+#include <sys/uio.h>
+#include <sys/random.h>
+
+int CDNSPropShims_enable_recverr(int fd, int family) {
+    int on = 1;
+    if (family == AF_INET6)
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+    return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+}
+
+long CDNSPropShims_recv_error(int fd, void *buffer, size_t length,
+                               struct sockaddr_storage *destination, socklen_t *destination_length,
+                               int *icmp_errno) {
+    char control[512];
+    struct iovec iov = { .iov_base = buffer, .iov_len = length };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = destination;
+    msg.msg_namelen = sizeof *destination;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0) return -1;
+    *destination_length = msg.msg_namelen;
+    *icmp_errno = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            struct sock_extended_err err;
+            memcpy(&err, CMSG_DATA(c), sizeof err);
+            *icmp_errno = (int)err.ee_errno;
+        }
+    }
+    return (long)n;
+}
+
+long CDNSPropShims_getrandom(void *buffer, size_t length) {
+    return (long)getrandom(buffer, length, 0);
+}
