@@ -5,6 +5,7 @@
 #include <linux/errqueue.h>
 #include <sys/uio.h>
 #include <sys/random.h>
+#include <sys/epoll.h>
 
 int CDNSPropShims_enable_recverr(int fd, int family) {
     int on = 1;
@@ -43,4 +44,24 @@ long CDNSPropShims_recv_error(int fd, void *buffer, size_t length,
 
 long CDNSPropShims_getrandom(void *buffer, size_t length) {
     return (long)getrandom(buffer, length, 0);
+}
+
+int CDNSPropShims_error_watch_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int CDNSPropShims_error_watch_add(int watch, int fd, uint64_t token) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLERR;   /* reported whether asked for or not; nothing else */
+    ev.data.u64 = token;
+    return epoll_ctl(watch, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int CDNSPropShims_error_watch_ready(int watch, uint64_t *tokens, int max) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(watch, events, max, 0);
+    for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
+    return n;
 }

@@ -1,6 +1,7 @@
 #ifndef CDNSPROP_SHIMS_H
 #define CDNSPROP_SHIMS_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* Shims for what Swift cannot reach: the CMSG_* macros of the ICMP error queue,
@@ -17,6 +18,15 @@ int CDNSPropShims_enable_recverr(int fd, int family);
 long CDNSPropShims_recv_error(int fd, void *buffer, size_t length,
                                struct sockaddr_storage *destination, socklen_t *destination_length,
                                int *icmp_errno);
+
+/* libdispatch's read sources do not fire on EPOLLERR alone, which is all a
+   queued ICMP error raises. An epoll set watching only for errors, itself
+   read by a dispatch source, carries those events to the engine. */
+int CDNSPropShims_error_watch_create(void);
+/* Adds fd to the watch; `token` comes back from error_watch_ready. */
+int CDNSPropShims_error_watch_add(int watch, int fd, uint64_t token);
+/* Non-blocking: fills up to `max` tokens of sockets with errors pending. */
+int CDNSPropShims_error_watch_ready(int watch, uint64_t *tokens, int max);
 
 /* getrandom(2): the kernel CSPRNG, for query IDs. Returns bytes written or -1. */
 long CDNSPropShims_getrandom(void *buffer, size_t length);

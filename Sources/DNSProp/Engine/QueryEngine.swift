@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import CDNSPropShims
 
 /// A query in flight, confined to the engine's queue (`@unchecked Sendable`
 /// only so that it can sit in deadline tokens handled on that same queue).
@@ -62,6 +63,10 @@ public final class QueryEngine: @unchecked Sendable {
     private var timerArmed = false
 
     private var sockets: [Int32: [UDPSocket]] = [:]
+    private var socketsByIndex: [Int: UDPSocket] = [:]
+    /// An epoll set that reports sockets with queued ICMP errors (see CDNSPropShims).
+    private var errorWatch: Int32 = -1
+    private var errorWatchSource: DispatchSourceRead?
     private var socketFailure: [Int32: TransportError] = [:]
     private var nextSocket = 0
     private var ids = QueryIDSource()
@@ -106,12 +111,22 @@ public final class QueryEngine: @unchecked Sendable {
         timer.schedule(deadline: .distantFuture, repeating: .never)
         timer.activate()
         self.timer = timer
+        errorWatch = CDNSPropShims_error_watch_create()
+        if errorWatch >= 0 {
+            let source = DispatchSource.makeReadSource(fileDescriptor: errorWatch, queue: queue)
+            source.setEventHandler { [weak self] in self?.drainErrors() }
+            let fd = errorWatch
+            source.setCancelHandler { Glibc.close(fd) }
+            source.activate()
+            errorWatchSource = source
+        }
     }
 
     deinit {
         // Sources hold only weak references to the engine, so they may outlive it briefly;
         // cancel them so that their descriptors close.
         timer?.cancel()
+        errorWatchSource?.cancel()
         for list in sockets.values { for s in list { s.invalidate() } }
         for c in tcpConnections.values { c.close() }
         receiveBuffer.deallocate()
@@ -177,6 +192,7 @@ public final class QueryEngine: @unchecked Sendable {
             tcpConnections.removeAll()
             for list in sockets.values { for s in list { s.invalidate() } }
             sockets.removeAll()
+            socketsByIndex.removeAll()
             timer?.schedule(deadline: .distantFuture, repeating: .never)
             timerArmed = false
         }
@@ -280,6 +296,8 @@ public final class QueryEngine: @unchecked Sendable {
                     self.drain(socket)
                 }
                 list.append(socket)
+                socketsByIndex[index] = socket
+                if errorWatch >= 0 { _ = CDNSPropShims_error_watch_add(errorWatch, socket.fd, UInt64(index)) }
             }
         } catch {
             for s in list { s.invalidate() }
@@ -347,6 +365,16 @@ public final class QueryEngine: @unchecked Sendable {
                 let error: TransportError = code == ECONNREFUSED ? .connectionRefused(.udp) : .unreachable(errnoText(code))
                 finish(q, .failure(error), transport: .udp, rtt: nil)
             }
+        }
+    }
+
+    /// Sockets with ICMP errors queued: drain them (recvfrom reports the error, the queue gives details).
+    private func drainErrors() {
+        var tokens = [UInt64](repeating: 0, count: 64)
+        let n = CDNSPropShims_error_watch_ready(errorWatch, &tokens, Int32(tokens.count))
+        guard n > 0 else { return }
+        for token in tokens[0..<Int(n)] {
+            if let socket = socketsByIndex[Int(token)] { drain(socket) }
         }
     }
 

@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+@testable import DNSProp
+
+/// A small DNS server inside the test process, on loopback, whose behaviour a
+/// test scripts per query. Answers are built with ldns (`MessageEncoder`).
+final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
+    enum Action {
+        /// Send these bytes back over the transport the query came on.
+        case reply([UInt8])
+        case replyAfter(Double, [UInt8])
+        /// Send from a different socket (another source port).
+        case replyFromOtherPort([UInt8])
+        /// Over TCP: write these raw bytes (framing included) and close.
+        case tcpRaw([UInt8])
+        case closeTCP
+    }
+
+    struct Query {
+        let message: Message
+        let bytes: [UInt8]
+        let from: ServerAddress
+        let overTCP: Bool
+    }
+
+    let address: ServerAddress
+    private let queue = DispatchQueue(label: "test.responder")
+    private let udpFD: Int32
+    private let otherFD: Int32
+    private let tcpFD: Int32
+    private var sources: [DispatchSourceProtocol] = []
+    private let handler: @Sendable (Query) -> [Action]
+    private var _received: [Query] = []
+    private var outstanding = 0
+    private var _maxOutstanding = 0
+
+    var received: [Query] { queue.sync { _received } }
+    var maxOutstanding: Int { queue.sync { _maxOutstanding } }
+
+    /// Binds UDP and TCP on `host` with one kernel-chosen port for both.
+    init(host: String = "127.0.0.1", tcp: Bool = true, handler: @escaping @Sendable (Query) -> [Action]) throws {
+        self.handler = handler
+        let family = host.contains(":") ? AF_INET6 : AF_INET
+        let ip = IPAddress(host)!
+        var port: UInt16 = 0
+        var udp: Int32 = -1, stream: Int32 = -1
+        // Find a port free for both UDP and TCP.
+        for _ in 0..<50 {
+            udp = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+            _ = ServerAddress(ip: ip, port: 0).withSockAddr { bind(udp, $0, $1) }
+            port = Self.localPort(udp)
+            if !tcp { break }
+            stream = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+            var on: Int32 = 1
+            setsockopt(stream, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            if ServerAddress(ip: ip, port: port).withSockAddr({ bind(stream, $0, $1) }) == 0 { break }
+            close(udp); close(stream); stream = -1
+        }
+        udpFD = udp
+        tcpFD = stream
+        address = ServerAddress(ip: ip, port: port)
+        otherFD = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        _ = ServerAddress(ip: ip, port: 0).withSockAddr { bind(otherFD, $0, $1) }
+        for fd in [udpFD, otherFD, tcpFD] where fd >= 0 {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+
+        let udpSource = DispatchSource.makeReadSource(fileDescriptor: udpFD, queue: queue)
+        udpSource.setEventHandler { [weak self] in self?.readUDP() }
+        udpSource.activate()
+        sources.append(udpSource)
+        if tcpFD >= 0 {
+            listen(tcpFD, 16)
+            let accept = DispatchSource.makeReadSource(fileDescriptor: tcpFD, queue: queue)
+            accept.setEventHandler { [weak self] in self?.acceptTCP() }
+            accept.activate()
+            sources.append(accept)
+        }
+    }
+
+    func stop() {
+        queue.sync {
+            for s in sources { s.cancel() }
+            sources.removeAll()
+        }
+        close(udpFD); close(otherFD)
+        if tcpFD >= 0 { close(tcpFD) }
+    }
+
+    deinit { }
+
+    static func localPort(_ fd: Int32) -> UInt16 {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return withUnsafePointer(to: &storage) { ServerAddress(storage: $0)!.port }
+    }
+
+    private func readUDP() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var storage = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buffer.withUnsafeMutableBytes { buf in
+                withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(udpFD, buf.baseAddress, buf.count, 0, $0, &len) } }
+            }
+            guard n > 0 else { return }
+            let from = withUnsafePointer(to: &storage) { ServerAddress(storage: $0)! }
+            let bytes = Array(buffer[0..<n])
+            guard let message = try? MessageDecoder.decode(bytes) else { continue }
+            let query = Query(message: message, bytes: bytes, from: from, overTCP: false)
+            _received.append(query)
+            let actions = handler(query)
+            outstanding += 1
+            _maxOutstanding = max(_maxOutstanding, outstanding)
+            var delayed = false
+            for action in actions {
+                switch action {
+                case .reply(let b): sendUDP(udpFD, b, to: from)
+                case .replyFromOtherPort(let b): sendUDP(otherFD, b, to: from)
+                case .replyAfter(let seconds, let b):
+                    delayed = true
+                    queue.asyncAfter(deadline: .now() + seconds) { [weak self] in
+                        guard let self else { return }
+                        self.sendUDP(self.udpFD, b, to: from)
+                        self.outstanding -= 1
+                    }
+                case .tcpRaw, .closeTCP: break
+                }
+            }
+            if !delayed { outstanding -= 1 }
+        }
+    }
+
+    private func sendUDP(_ fd: Int32, _ bytes: [UInt8], to: ServerAddress) {
+        _ = bytes.withUnsafeBytes { buf in to.withSockAddr { sendto(fd, buf.baseAddress, buf.count, 0, $0, $1) } }
+    }
+
+    private func acceptTCP() {
+        while true {
+            let fd = accept(tcpFD, nil, nil)
+            guard fd >= 0 else { return }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            let box = TCPBuffer()
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 {
+                    if n == 0 || (errno != EAGAIN && errno != EINTR) { source.cancel() }
+                    return
+                }
+                box.bytes += chunk[0..<n]
+                while box.bytes.count >= 2 {
+                    let length = Int(box.bytes[0]) << 8 | Int(box.bytes[1])
+                    guard box.bytes.count >= 2 + length else { break }
+                    let frame = Array(box.bytes[2..<(2 + length)])
+                    box.bytes.removeFirst(2 + length)
+                    guard let message = try? MessageDecoder.decode(frame) else { continue }
+                    let query = Query(message: message, bytes: frame, from: self.address, overTCP: true)
+                    self._received.append(query)
+                    for action in self.handler(query) {
+                        switch action {
+                        case .reply(let b), .replyFromOtherPort(let b), .replyAfter(_, let b):
+                            Self.writeAll(fd, [UInt8(b.count >> 8), UInt8(b.count & 0xFF)] + b)
+                        case .tcpRaw(let raw):
+                            Self.writeAll(fd, raw)
+                            source.cancel()
+                            return
+                        case .closeTCP:
+                            source.cancel()
+                            return
+                        }
+                    }
+                }
+            }
+            source.setCancelHandler { close(fd) }
+            source.activate()
+            sources.append(source)
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EAGAIN { usleep(1000); continue }
+                return
+            }
+            offset += n
+        }
+    }
+
+    private final class TCPBuffer: @unchecked Sendable { var bytes: [UInt8] = [] }
+}
+
+/// Builders for answers.
+enum Answer {
+    static func to(_ query: Message, rcode: ResponseCode = .noError, flags: Header.Flags = [.qr, .rd, .ra],
+                   answers: [ResourceRecord] = [], authority: [ResourceRecord] = [], id: UInt16? = nil,
+                   question: Question? = nil) -> [UInt8] {
+        let message = Message(header: Header(id: id ?? query.header.id, opcode: 0, rcode: rcode, flags: flags),
+                              questions: [question ?? query.questions[0]], answers: answers, authority: authority,
+                              additional: [], edns: nil)
+        return try! MessageEncoder.encode(message)
+    }
+
+    static func a(_ query: Message, _ addresses: String..., ttl: UInt32 = 300, id: UInt16? = nil,
+                  question: Question? = nil) -> [UInt8] {
+        let name = (question ?? query.questions[0]).name
+        return to(query, answers: addresses.map { ResourceRecord(owner: name, type: .a, ttl: ttl, rdataFields: [$0]) },
+                  id: id, question: question)
+    }
+}
