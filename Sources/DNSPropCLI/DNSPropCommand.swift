@@ -2,7 +2,7 @@ import ArgumentParser
 import DNSProp
 
 @main
-struct DNSPropCommand: ParsableCommand {
+struct DNSPropCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnsprop",
         abstract: "Check what public DNS resolvers around the world serve for a domain.",
@@ -11,6 +11,6 @@ struct DNSPropCommand: ParsableCommand {
             for a domain and compares each answer with the truth.
             """,
         version: DNSPropVersion.string,
-        subcommands: [ResolversCommand.self]
+        subcommands: [CheckCommand.self, QueryCommand.self, ResolversCommand.self]
     )
 }

@@ -100,7 +100,7 @@ struct ShippedResolverListTests {
 
     @Test func builtInCopyIsIdenticalToTopLevelFile() throws {
         let onDisk = try FileText.read(Self.topLevelPath)
-        #expect(BundledResolvers.text == onDisk, "run Scripts/sync-resolvers after editing resolvers.txt")
+        #expect(BundledResolvers.text == onDisk, "run Scripts/sync-data after editing resolvers.txt")
     }
 
     @Test func listIsCleanAndWorldwide() {

@@ -101,6 +101,10 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public static func < (lhs: DomainName, rhs: DomainName) -> Bool { lhs.text < rhs.text }
+
+    // Identity is the normalised name; how the user spelled it does not matter.
+    public static func == (lhs: DomainName, rhs: DomainName) -> Bool { lhs.text == rhs.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }
 
 /// Why a user's domain name was rejected, phrased for the user.

@@ -40,7 +40,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
     var maxOutstanding: Int { queue.sync { _maxOutstanding } }
 
     /// Binds UDP and TCP on `host` with one kernel-chosen port for both.
-    init(host: String = "127.0.0.1", tcp: Bool = true, handler: @escaping @Sendable (Query) -> [Action]) throws {
+    init(host: String = "127.0.0.1", port fixedPort: UInt16? = nil, tcp: Bool = true,
+         handler: @escaping @Sendable (Query) -> [Action]) throws {
         self.handler = handler
         let family = host.contains(":") ? AF_INET6 : AF_INET
         let ip = IPAddress(host)!
@@ -49,11 +50,13 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         // Find a port free for both UDP and TCP.
         for _ in 0..<50 {
             udp = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
-            _ = ServerAddress(ip: ip, port: 0).withSockAddr { bind(udp, $0, $1) }
+            var on: Int32 = 1
+            setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            let rc = ServerAddress(ip: ip, port: fixedPort ?? 0).withSockAddr { bind(udp, $0, $1) }
+            guard rc == 0 else { throw ResponderError.bind(errno) }
             port = Self.localPort(udp)
             if !tcp { break }
             stream = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-            var on: Int32 = 1
             setsockopt(stream, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
             if ServerAddress(ip: ip, port: port).withSockAddr({ bind(stream, $0, $1) }) == 0 { break }
             close(udp); close(stream); stream = -1
@@ -198,6 +201,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
 
     private final class TCPBuffer: @unchecked Sendable { var bytes: [UInt8] = [] }
 }
+
+enum ResponderError: Error { case bind(Int32) }
 
 /// Builders for answers.
 enum Answer {

@@ -1,0 +1,126 @@
+/// The JSON, NDJSON and CSV shapes of a check report (documented in docs/output-schema.md).
+public enum CheckReportJSON {
+    public static let schemaVersion = 1
+
+    public static func truth(_ t: Truth) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("name", .string(t.name.text)), ("type", .string(t.type.name))]
+        switch t.source {
+        case .authoritative(let zone, let servers, let serial):
+            pairs += [("source", .string("authoritative")), ("zone", .string(zone)),
+                      ("servers", .array(servers.map { .string($0) })), ("serial", serial.map { .int(Int($0)) } ?? .null)]
+        case .expected:
+            pairs += [("source", .string("expected")), ("zone", .null), ("servers", .array([])), ("serial", .null)]
+        }
+        switch t.answer {
+        case .data(let records)?:
+            pairs += [("negative", .null), ("answers", .array(records.map { .string(present($0, t.type)) }))]
+        case .nxdomain?: pairs += [("negative", .string("nxdomain")), ("answers", .array([]))]
+        case .nodata?: pairs += [("negative", .string("nodata")), ("answers", .array([]))]
+        case nil: pairs += [("negative", .null), ("answers", .array((t.expectedValues ?? []).map { .string($0) }))]
+        }
+        pairs += [("notes", .array(t.notes.map { .string($0) })), ("error", .optional(t.failure))]
+        return .object(pairs)
+    }
+
+    static func present(_ r: ResourceRecord, _ type: RecordType) -> String {
+        r.type == type ? r.rdata : "\(r.type.name) \(r.rdata)"
+    }
+
+    public static func verdict(_ v: Verdict) -> JSONValue {
+        .object([
+            ("resolver", ResolverJSON.object(v.resolver)),
+            ("name", .string(v.name)),
+            ("type", .string(v.type.name)),
+            ("check", .string(v.isDelegationCheck ? "delegation" : "record")),
+            ("status", .string(v.status.rawValue)),
+            ("reason", .string(v.reason)),
+            ("answers", .array(v.answers.map { .string($0) })),
+            ("ttl", v.ttl.map { .int(Int($0)) } ?? .null),
+            ("expiresAt", v.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null),
+            ("rcode", .optional(v.rcode)),
+            ("rttMs", v.rttMs.map { .double($0) } ?? .null),
+            ("attempts", .int(v.attempts)),
+            ("transport", .string(v.transport.rawValue)),
+            ("retriedAfterServfail", .bool(v.retriedAfterServfail)),
+            ("parking", v.parking.map { .object([("provider", .string($0.provider)), ("kind", .string($0.kind)),
+                                                 ("indicator", .string($0.indicator))]) } ?? .null),
+            ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
+        ])
+    }
+
+    public static func summary(_ s: Summary, minCurrent: Double?) -> JSONValue {
+        .object([
+            ("resolvers", .int(s.resolverCount)),
+            ("resolversCurrent", .int(s.resolversCurrent)),
+            ("resolversAnswering", .int(s.resolversAnswering)),
+            ("counts", .object(VerdictStatus.allCases.map { ($0.rawValue, .int(s.count($0))) })),
+            ("currentPercent", .double((s.currentPercent * 10).rounded() / 10)),
+            ("lastExpiry", s.lastExpiry.map { .string(Timestamp.rfc3339($0)) } ?? .null),
+            ("parkingProviders", .array(s.parkingProviders.map { .object([("provider", .string($0.0)), ("results", .int($0.1))]) })),
+            ("truthEstablished", .bool(s.truthEstablished)),
+            ("exitStatus", .int(Int(s.exitStatus(minCurrent: minCurrent)))),
+        ])
+    }
+
+    public static func document(_ r: PropagationCheck.Report, minCurrent: Double?) -> JSONValue {
+        .object([
+            ("schemaVersion", .int(schemaVersion)),
+            ("tool", .string("dnsprop \(DNSPropVersion.string)")),
+            ("startedAt", .string(Timestamp.rfc3339(r.startedAt, fraction: true))),
+            ("finishedAt", .string(Timestamp.rfc3339(r.finishedAt, fraction: true))),
+            ("names", .array(r.names.map { .string($0.text) })),
+            ("truth", .array(r.truths.map(truth))),
+            ("results", .array(r.verdicts.map(verdict))),
+            ("summary", summary(r.summary, minCurrent: minCurrent)),
+        ])
+    }
+
+    /// NDJSON: one line per result, then one summary line (with the truth).
+    public static func ndjsonLines(_ r: PropagationCheck.Report, minCurrent: Double?, extra: [(String, JSONValue)] = []) -> [String] {
+        var lines = r.verdicts.map { v -> String in
+            guard case .object(let pairs) = verdict(v) else { return "" }
+            return JSONValue.object([("event", .string("result"))] + extra + pairs).serialized()
+        }
+        lines.append(JSONValue.object([("event", .string("summary"))] + extra + [
+            ("schemaVersion", .int(schemaVersion)),
+            ("startedAt", .string(Timestamp.rfc3339(r.startedAt, fraction: true))),
+            ("finishedAt", .string(Timestamp.rfc3339(r.finishedAt, fraction: true))),
+            ("names", .array(r.names.map { .string($0.text) })),
+            ("truth", .array(r.truths.map(truth))),
+            ("summary", summary(r.summary, minCurrent: minCurrent)),
+        ]).serialized())
+        return lines
+    }
+
+    public static let csvHeader = ["resolver", "port", "operator", "country", "name", "type", "check", "status", "reason",
+                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport"]
+
+    public static func csvRow(_ v: Verdict) -> [String] {
+        [v.resolver.address.ip.description, String(v.resolver.address.port), v.resolver.operatorName ?? "",
+         v.resolver.countryCode ?? "", v.name, v.type.name, v.isDelegationCheck ? "delegation" : "record",
+         v.status.rawValue, v.reason, v.answers.joined(separator: " "), v.ttl.map(String.init) ?? "",
+         v.expiresAt.map { Timestamp.rfc3339($0) } ?? "", v.rcode ?? "",
+         v.rttMs.map { String($0) } ?? "", String(v.attempts), v.transport.rawValue]
+    }
+
+    /// RFC 4180 quoting, control characters escaped, and a leading = + - @ defused
+    /// so that a spreadsheet never runs network text as a formula.
+    public static func csvLine(_ fields: [String]) -> String {
+        fields.map { raw -> String in
+            var f = TerminalText.escape(raw)
+            if let c = f.first, "=+-@".contains(c), Double(f) == nil { f = "'" + f }
+            if f.contains(",") || f.contains("\"") || f.contains(" ") && f.hasPrefix(" ") || f.contains("\n") {
+                f = "\"" + f.replacingAll("\"", with: "\"\"") + "\""
+            }
+            return f
+        }.joined(separator: ",")
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

@@ -1,0 +1,94 @@
+/// The human form of a check report: a summary line first, then one group per
+/// (name, type) with the truth and one row per resolver. Fits 80 columns.
+public struct CheckReportTable {
+    public var colour: Bool
+    public var now: Double
+
+    public init(colour: Bool, now: Double = MonotonicTime.wall()) {
+        self.colour = colour
+        self.now = now
+    }
+
+    public func summaryLine(_ r: PropagationCheck.Report) -> String {
+        let s = r.summary
+        var parts: [String] = []
+        let answering = s.resolversAnswering
+        parts.append("\(s.resolversCurrent) of \(answering) answering resolvers current")
+        for status in VerdictStatus.allCases where status != .current && s.count(status) > 0 {
+            var text = "\(s.count(status)) \(status.rawValue)"
+            if status == .parked, !s.parkingProviders.isEmpty {
+                text += " (" + s.parkingProviders.prefix(2).map(\.0).joined(separator: ", ") + ")"
+            }
+            parts.append(text)
+        }
+        if answering < s.resolverCount { parts.append("\(s.resolverCount - answering) of \(s.resolverCount) not answering") }
+        if let last = s.lastExpiry {
+            parts.append("last stale cache expires ≈ \(Timestamp.clock(last, reference: now)) (in \(Timestamp.duration(last - now)))")
+        }
+        if !s.truthEstablished { parts.append("the truth could not be established") }
+        return TerminalText.escape(parts.joined(separator: "; "))
+    }
+
+    public func render(_ r: PropagationCheck.Report) -> String {
+        var out = paint(summaryLine(r), .bold) + "\n"
+        for truth in r.truths {
+            let verdicts = r.verdicts.filter { DomainName.equalPresentation($0.name, truth.name.text) && $0.type == truth.type }
+            out += "\n" + paint(TerminalText.escape(truthLine(truth)), .bold) + "\n"
+            for note in truth.notes { out += "  note: " + TerminalText.escape(note) + "\n" }
+            var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"])
+            var reasons: [Int: String] = [:]
+            let sorted = verdicts.sorted { order($0.status) < order($1.status) }
+            for (i, v) in sorted.enumerated() {
+                let answer = v.answers.isEmpty ? (v.rcode.map { $0 == "NOERROR" ? "-" : $0 } ?? "-") : v.answers.joined(separator: " ")
+                table.append([v.status.rawValue, v.resolver.address.description, v.resolver.operatorName ?? "",
+                              answer, v.ttl.map(String.init) ?? "", v.expiresAt.map { Timestamp.clock($0, reference: now) } ?? ""])
+                if v.status != .current { reasons[i] = v.reason }
+            }
+            let rendered = table.render(maxWidths: [1: 22, 2: 16, 3: 24]).split(separator: "\n", omittingEmptySubsequences: false)
+            for (i, line) in rendered.enumerated() where !line.isEmpty {
+                if i == 0 { out += paint(String(line), .dim) + "\n"; continue }
+                let v = sorted[i - 1]
+                out += colourStatus(String(line), v.status) + "\n"
+                if let reason = reasons[i - 1] {
+                    out += paint("    " + TextTable.clip(TerminalText.escape(reason), to: 74), .dim) + "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    func truthLine(_ t: Truth) -> String {
+        var head = "\(t.name.text) \(t.type.name)"
+        if let failure = t.failure { return head + " — truth unknown: \(failure)" }
+        switch t.source {
+        case .expected:
+            head += " — expected: " + (t.expectedValues ?? []).joined(separator: " ")
+        case .authoritative(let zone, _, let serial):
+            let value: String
+            switch t.answer {
+            case .data(let r)?: value = r.map { $0.type == t.type ? $0.rdata : "\($0.type.name) \($0.rdata)" }.joined(separator: " ")
+            case .nxdomain?: value = "NXDOMAIN"
+            case .nodata?: value = "no records"
+            case nil: value = "?"
+            }
+            head += " — truth: \(value) (zone \(zone)\(serial.map { ", serial \($0)" } ?? ""))"
+        }
+        return head
+    }
+
+    func order(_ s: VerdictStatus) -> Int { VerdictStatus.allCases.firstIndex(of: s).map { s == .current ? 100 : $0 } ?? 0 }
+
+    enum Style: String { case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", magenta = "35", grey = "90" }
+
+    func paint(_ s: String, _ style: Style) -> String { colour ? "\u{1B}[\(style.rawValue)m\(s)\u{1B}[0m" : s }
+
+    func colourStatus(_ line: String, _ status: VerdictStatus) -> String {
+        switch status {
+        case .current: return paint(line, .green)
+        case .stale: return paint(line, .yellow)
+        case .parked: return paint(line, .magenta)
+        case .nxdomain, .nodata, .servfail: return paint(line, .red)
+        case .timeout, .error, .refused: return paint(line, .grey)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+/// What a name should resolve to: the data, or a negative answer.
+public enum TruthAnswer: Sendable, Hashable {
+    /// CNAMEs from the name (if any), then the final RRset; TTLs as the authoritative servers gave them.
+    case data([ResourceRecord])
+    case nxdomain(soa: ResourceRecord?)
+    case nodata(soa: ResourceRecord?)
+
+    public var records: [ResourceRecord] { if case .data(let r) = self { return r } else { return [] } }
+}
+
+/// The truth for one (name, type), where it came from, and what was odd on the way.
+public struct Truth: Sendable {
+    public enum Source: Sendable, Hashable {
+        /// Asked directly of the zone's servers (RD=0).
+        case authoritative(zone: String, servers: [String], serial: UInt32?)
+        /// Given by the user (`--expect TYPE=VALUE`).
+        case expected
+    }
+
+    public var name: DomainName
+    public var type: RecordType
+    /// nil when it could not be established (see `failure`).
+    public var answer: TruthAnswer?
+    /// For `--expect`: the values, normalised; compared with the final RRset only.
+    public var expectedValues: [String]?
+    public var source: Source
+    /// Disagreements between authoritative servers, lame servers, parent/child NS differences.
+    public var notes: [String]
+    public var failure: String?
+}
+
+/// Establishes truths by asking every authoritative server of a zone.
+public struct TruthFinder: Sendable {
+    public let resolver: IterativeResolver
+    public static let maxCNAMEChain = 8
+
+    public init(resolver: IterativeResolver) { self.resolver = resolver }
+
+    /// One server's authoritative reply for (name, type) and the zone serial it reported.
+    struct ServerReply {
+        var server: String
+        var message: Message?
+        var error: String?
+        var serial: UInt32?
+    }
+
+    public func truth(for name: DomainName, type: RecordType) async -> Truth {
+        await truth(for: name, type: type, chain: [], depth: 0)
+    }
+
+    private func truth(for name: DomainName, type: RecordType, chain: [ResourceRecord], depth: Int) async -> Truth {
+        var notes: [String] = []
+        let delegation: IterativeResolver.Delegation
+        do {
+            delegation = try await resolver.delegation(for: name)
+        } catch {
+            return Truth(name: name, type: type, answer: nil, source: .authoritative(zone: "", servers: [], serial: nil),
+                         notes: [], failure: "cannot find the authoritative servers of \(name): \(error)")
+        }
+        for l in delegation.lame { notes.append("lame server \(l)") }
+        let targets = resolver.serverAddresses(delegation.servers)
+        async let answersTask = resolver.ask(targets, name, type)
+        async let soaTask = resolver.ask(targets, delegation.zone, .soa)
+        let (answers, soas) = await (answersTask, soaTask)
+        var replies: [ServerReply] = []
+        for (i, result) in answers.enumerated() {
+            let label = "\(targets[i].0) (\(targets[i].1))"
+            var reply = ServerReply(server: label)
+            switch result.outcome {
+            case .success(let m): reply.message = m
+            case .failure(let e): reply.error = e.description
+            }
+            if i < soas.count, let s = soas[i].message,
+               let soa = s.answers.first(where: { $0.type == .soa }), soa.rdataFields.count >= 7 {
+                reply.serial = UInt32(soa.rdataFields[2])
+            }
+            replies.append(reply)
+        }
+        let good = replies.filter { r in
+            guard let m = r.message else { return false }
+            return m.header.flags.contains(.aa) && (m.rcode == .noError || m.rcode == .nxDomain)
+        }
+        for r in replies where !good.contains(where: { $0.server == r.server }) {
+            if let e = r.error { notes.append("authoritative server \(r.server): \(e)") }
+            else if let m = r.message { notes.append("authoritative server \(r.server) answered \(m.rcode)\(m.header.flags.contains(.aa) ? "" : " without AA")") }
+        }
+        let serverNames = Array(Set(delegation.servers.map(\.name))).sorted()
+        guard !good.isEmpty else {
+            return Truth(name: name, type: type, answer: nil,
+                         source: .authoritative(zone: delegation.zone.text, servers: serverNames, serial: nil),
+                         notes: notes, failure: "no authoritative server of \(delegation.zone) answered for \(name) \(type)")
+        }
+        let serials = Set(good.compactMap(\.serial))
+        let newest = serials.max()
+        var chosen = good
+        if serials.count > 1, let newest {
+            let listing = good.map { "\($0.server)=\($0.serial.map(String.init) ?? "?")" }.joined(separator: ", ")
+            notes.append("authoritative servers disagree on the SOA serial of \(delegation.zone) (\(listing)); answers from serial \(newest) count as current")
+            chosen = good.filter { $0.serial == newest }
+        }
+        // Distinct answers among the chosen servers.
+        var groups: [String: (answer: TruthAnswer, servers: [String])] = [:]
+        for r in chosen {
+            let a = Self.answer(from: r.message!, name: name, type: type)
+            let key = Self.key(a)
+            groups[key, default: (a, [])].servers.append(r.server)
+        }
+        let ranked = groups.values.sorted { $0.servers.count > $1.servers.count }
+        if ranked.count > 1 {
+            let listing = ranked.map { "\(Self.summary($0.answer)) from \($0.servers.joined(separator: ", "))" }.joined(separator: "; ")
+            notes.append("authoritative servers disagree on \(name) \(type): \(listing)")
+        }
+        var answer = ranked[0].answer
+        // Follow a CNAME into whatever zone holds its target.
+        // Only when the chain stops at a CNAME: its target is in another zone, whose own servers must say.
+        if case .data(let records) = answer, type != .cname, let cname = records.last, cname.type == .cname {
+            let targetText = cname.rdata.lowercased()
+            if depth >= Self.maxCNAMEChain || chain.contains(where: { DomainName.equalPresentation($0.owner, targetText) }) {
+                notes.append("CNAME chain from \(name) is too long or loops")
+            } else if let target = DomainName(presentation: targetText) {
+                let next = await truth(for: target, type: type, chain: chain + [cname], depth: depth + 1)
+                notes += next.notes
+                if let nextAnswer = next.answer {
+                    switch nextAnswer {
+                    case .data(let rest): answer = .data(records + rest)
+                    case .nxdomain, .nodata: answer = .data(records)   // a dangling CNAME: the chain itself is the data
+                    }
+                } else if let failure = next.failure {
+                    notes.append("CNAME target: \(failure)")
+                }
+            }
+        }
+        return Truth(name: name, type: type, answer: answer,
+                     source: .authoritative(zone: delegation.zone.text, servers: serverNames, serial: newest),
+                     notes: notes, failure: nil)
+    }
+
+    /// The delegation of a zone as the parent publishes it and as the zone itself does.
+    public func delegationNotes(for zone: DomainName) async -> [String] {
+        guard let d = try? await resolver.delegation(for: zone), !d.parentNS.isEmpty else { return [] }
+        let targets = resolver.serverAddresses(d.servers)
+        for result in await resolver.ask(targets, zone, .ns) {
+            guard let m = result.message, m.header.flags.contains(.aa) else { continue }
+            let child = Set(m.answers.filter { $0.type == .ns }.map { $0.rdata.lowercased() })
+            let parent = Set(d.parentNS)
+            if child != parent {
+                return ["the parent zone \(d.parentZone?.text ?? "?") delegates \(zone) to \(parent.sorted().joined(separator: " ")) but the zone itself lists \(child.sorted().joined(separator: " "))"]
+            }
+            return []
+        }
+        return []
+    }
+
+    static func answer(from m: Message, name: DomainName, type: RecordType) -> TruthAnswer {
+        let soa = m.authority.first { $0.type == .soa }
+        if m.rcode == .nxDomain { return .nxdomain(soa: soa) }
+        let chain = AnswerChain.extract(from: m.answers, name: name.text, type: type)
+        return chain.isEmpty ? .nodata(soa: soa) : .data(chain)
+    }
+
+    static func key(_ a: TruthAnswer) -> String {
+        switch a {
+        case .data(let r): return "data:" + AnswerChain.comparisonKey(r).sorted().joined(separator: "|")
+        case .nxdomain: return "nxdomain"
+        case .nodata: return "nodata"
+        }
+    }
+
+    static func summary(_ a: TruthAnswer) -> String {
+        switch a {
+        case .data(let r): return r.map(\.rdata).joined(separator: " ")
+        case .nxdomain: return "NXDOMAIN"
+        case .nodata: return "no data"
+        }
+    }
+}
+
+/// The part of an answer section that answers the question: the CNAME chain
+/// from the name, then the records of the asked type at the chain's end.
+public enum AnswerChain {
+    public static func extract(from answers: [ResourceRecord], name: String, type: RecordType) -> [ResourceRecord] {
+        var out: [ResourceRecord] = []
+        var current = name
+        var seen: Set<String> = []
+        for _ in 0...TruthFinder.maxCNAMEChain {
+            let here = answers.filter { DomainName.equalPresentation($0.owner, current) }
+            let finals = here.filter { $0.type == type }
+            if !finals.isEmpty { return out + finals }
+            guard type != .cname, let cname = here.first(where: { $0.type == .cname }) else { return out }
+            out.append(cname)
+            current = cname.rdata
+            guard seen.insert(current.lowercased()).inserted else { return out }
+        }
+        return out
+    }
+
+    /// Order-, case- and TTL-independent identity of records.
+    public static func comparisonKey(_ records: [ResourceRecord]) -> Set<String> {
+        Set(records.map { "\($0.owner.lowercased()) \($0.type.name) \($0.comparableRdata)" })
+    }
+
+    /// The final RRset's values (after the CNAME chain), normalised.
+    public static func finalValues(_ records: [ResourceRecord], type: RecordType) -> Set<String> {
+        Set(records.filter { $0.type == type }.map { normalise($0.comparableRdata, type: type) })
+    }
+
+    /// Values as users type them: names absolute and lower-case, TXT without its quotes.
+    public static func normalise(_ value: String, type: RecordType) -> String {
+        var v = value.trimmingSpaces
+        if type == .txt, v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+        if type.rdataHasNames {
+            v = v.lowercased()
+            if !v.hasSuffix(".") { v += "." }
+        }
+        if type == .aaaa || type == .a, let ip = IPAddress(v) { v = ip.description }
+        return v
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+
+/// Signatures of parking services, domain marketplaces and registrar expiry or
+/// hold pages: NS and CNAME name patterns, A/AAAA networks, SOA contacts.
+///
+/// The built-in set comes from the TMA 2022 indicator set (Zirngibl et al.,
+/// "Domain Parking: Largely Present, Rarely Considered!") plus registrar
+/// expiry signatures; see data/parking-signatures.json for provenance.
+public struct ParkingSignatures: Sendable {
+    public struct Provider: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        /// parking, marketplace, registrar-expiry, registrar-hold, placeholder, mixed, user
+        public var kind: String
+        public var ns: [NamePattern]
+        public var cname: [NamePattern]
+        public var soaRname: [NamePattern]
+        public var networks: [(IPAddress, Int)]
+        /// NS patterns that are also the provider's ordinary DNS: they need a second indicator.
+        public var ambiguousNS: Set<String>
+
+        public static func == (a: Provider, b: Provider) -> Bool { a.id == b.id }
+        public func hash(into h: inout Hasher) { h.combine(id) }
+    }
+
+    /// A case-insensitive name pattern where `%` matches any run of characters (SQL ILIKE).
+    public struct NamePattern: Sendable, Hashable, CustomStringConvertible {
+        public let pattern: String
+        private let parts: [Substring]
+        public init(_ pattern: String) {
+            var p = pattern.lowercased().trimmingSpaces
+            if !p.hasSuffix(".") { p += "." }
+            self.pattern = p
+            self.parts = p.split(separator: "%", omittingEmptySubsequences: false)
+        }
+        public var description: String { pattern }
+
+        public func matches(_ name: String) -> Bool {
+            var n = name.lowercased()
+            if !n.hasSuffix(".") { n += "." }
+            if parts.count == 1 { return n == pattern }
+            var rest = Substring(n)
+            guard rest.hasPrefix(parts[0]) else { return false }
+            rest = rest.dropFirst(parts[0].count)
+            for (i, part) in parts.enumerated().dropFirst() {
+                if i == parts.count - 1 { return rest.hasSuffix(part) && rest.count >= part.count }
+                guard let r = rest.range(of: part) else { return false }
+                rest = rest[r.upperBound...]
+            }
+            return true
+        }
+    }
+
+    /// What matched, for the verdict's reason.
+    public struct Match: Sendable, Hashable {
+        public var provider: String
+        public var kind: String
+        public var indicator: String
+    }
+
+    public var providers: [Provider]
+
+    public init(providers: [Provider]) { self.providers = providers }
+
+    public static let bundled: ParkingSignatures = {
+        // The bundled file is checked by a test; a failure here would be a build defect.
+        (try? fromJSON(BundledParkingSignatures.text)) ?? ParkingSignatures(providers: [])
+    }()
+
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var source: String
+        public var line: Int
+        public var message: String
+        public var description: String { "\(TerminalText.escape(source)):\(line): \(message)" }
+    }
+
+    static func fromJSON(_ text: String) throws -> ParkingSignatures {
+        struct File: Decodable {
+            struct P: Decodable {
+                var id: String, name: String, kind: String
+                var ns: [String], a: [String], aaaa: [String], cname: [String], soaRname: [String], ambiguousNS: [String]
+            }
+            var providers: [P]
+        }
+        let file = try JSONDecoder().decode(File.self, from: Data(text.utf8))
+        return ParkingSignatures(providers: try file.providers.map { p in
+            Provider(id: p.id, name: p.name, kind: p.kind, ns: p.ns.map(NamePattern.init), cname: p.cname.map(NamePattern.init),
+                     soaRname: p.soaRname.map(NamePattern.init),
+                     networks: try (p.a + p.aaaa).map { cidr in
+                         guard let n = Self.network(cidr) else { throw ParseError(source: "parking-signatures.json", line: 0, message: "bad network \(cidr)") }
+                         return n
+                     },
+                     ambiguousNS: Set(p.ambiguousNS.map { NamePattern($0).pattern }))
+        })
+    }
+
+    static func network(_ text: String) -> (IPAddress, Int)? {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        guard let ip = IPAddress(String(parts[0])) else { return nil }
+        let max = ip.isIPv6 ? 128 : 32
+        guard parts.count == 2 else { return (ip, max) }
+        guard let len = Int(parts[1]), (0...max).contains(len) else { return nil }
+        return (ip, len)
+    }
+
+    /// Parses a user's signature file (`--parking FILE`), one indicator per line:
+    ///
+    ///     TYPE VALUE [| PROVIDER NAME]
+    ///
+    /// TYPE is NS, CNAME (name patterns, `%` as wildcard), A or AAAA (address or
+    /// network, `192.0.2.0/24`), or SOA-RNAME. `#` starts a comment.
+    public static func parseUserFile(_ text: String, source: String) throws(ParseError) -> ParkingSignatures {
+        var byName: [String: Provider] = [:]
+        var order: [String] = []
+        var lineNumber = 0
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            lineNumber += 1
+            var line = Substring(raw)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            if line.unicodeScalars.contains("\u{FFFD}") { throw ParseError(source: source, line: lineNumber, message: "not valid UTF-8") }
+            if let bad = line.unicodeScalars.first(where: { TerminalText.needsEscape($0) && $0 != "\t" && $0 != "\r" }) {
+                throw ParseError(source: source, line: lineNumber, message: "contains \(TerminalText.describe(bad))")
+            }
+            let halves = line.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            let words = halves[0].split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if words.isEmpty && (halves.count == 1 || halves[1].trimmingCharacters().isEmpty) { continue }
+            guard words.count == 2 else {
+                throw ParseError(source: source, line: lineNumber, message: "expected 'TYPE VALUE [| PROVIDER]', e.g. 'NS %.parkingcrew.net | ParkingCrew'")
+            }
+            let type = words[0].uppercased(), value = String(words[1])
+            let providerName = halves.count > 1 ? String(halves[1]).trimmingSpaces : ""
+            let name = providerName.isEmpty ? "\(source):\(lineNumber)" : providerName
+            if byName[name] == nil {
+                byName[name] = Provider(id: "user:\(name)", name: name, kind: "user", ns: [], cname: [], soaRname: [], networks: [], ambiguousNS: [])
+                order.append(name)
+            }
+            switch type {
+            case "NS", "CNAME", "SOA-RNAME":
+                let probe = value.replacingOccurrences(of: "%", with: "x")
+                guard DomainName(presentation: probe) != nil else {
+                    throw ParseError(source: source, line: lineNumber, message: "'\(TerminalText.escape(value))' is not a name pattern")
+                }
+                let p = NamePattern(value)
+                if type == "NS" { byName[name]!.ns.append(p) } else if type == "CNAME" { byName[name]!.cname.append(p) } else { byName[name]!.soaRname.append(p) }
+            case "A", "AAAA":
+                guard let n = network(value), n.0.isIPv6 == (type == "AAAA") else {
+                    throw ParseError(source: source, line: lineNumber, message: "'\(TerminalText.escape(value))' is not an \(type == "A" ? "IPv4" : "IPv6") address or network")
+                }
+                byName[name]!.networks.append(n)
+            default:
+                throw ParseError(source: source, line: lineNumber, message: "unknown type '\(TerminalText.escape(String(words[0])))'; use NS, CNAME, A, AAAA or SOA-RNAME")
+            }
+        }
+        return ParkingSignatures(providers: order.map { byName[$0]! })
+    }
+
+    public func adding(_ other: ParkingSignatures) -> ParkingSignatures {
+        ParkingSignatures(providers: other.providers + providers)
+    }
+
+    /// The first signature that one record matches. An ambiguous NS pattern
+    /// matches only when `secondIndicator` (another record of the answer matched
+    /// the same provider) is true.
+    public func match(_ record: ResourceRecord) -> Match? {
+        for p in providers {
+            if let m = match(record, p, allowAmbiguous: false) { return m }
+        }
+        return nil
+    }
+
+    /// All providers matched by any of the records; ambiguous NS count only beside another indicator.
+    public func match(_ records: [ResourceRecord]) -> Match? {
+        for p in providers {
+            let strong = records.compactMap { match($0, p, allowAmbiguous: false) }
+            if let first = strong.first { return first }
+        }
+        for p in providers where !p.ambiguousNS.isEmpty {
+            let weak = records.compactMap { match($0, p, allowAmbiguous: true) }
+            if weak.count >= 2, Set(weak.map(\.indicator)).count >= 2 { return weak[0] }
+        }
+        return nil
+    }
+
+    private func match(_ r: ResourceRecord, _ p: Provider, allowAmbiguous: Bool) -> Match? {
+        switch r.type {
+        case .ns:
+            for pattern in p.ns where pattern.matches(r.rdata) {
+                if p.ambiguousNS.contains(pattern.pattern) && !allowAmbiguous { continue }
+                return Match(provider: p.name, kind: p.kind, indicator: "NS \(r.rdata.lowercased())")
+            }
+        case .cname:
+            for pattern in p.cname where pattern.matches(r.rdata) {
+                return Match(provider: p.name, kind: p.kind, indicator: "CNAME \(r.rdata.lowercased())")
+            }
+        case .a, .aaaa:
+            if let ip = IPAddress(r.rdata) {
+                for (net, len) in p.networks where ip.isIn(network: net, prefixLength: len) {
+                    return Match(provider: p.name, kind: p.kind, indicator: "\(r.type) \(ip) in \(net)/\(len)")
+                }
+            }
+        case .soa:
+            if r.rdataFields.count >= 2 {
+                for pattern in p.soaRname where pattern.matches(r.rdataFields[1]) {
+                    return Match(provider: p.name, kind: p.kind, indicator: "SOA contact \(r.rdataFields[1].lowercased())")
+                }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String { String(self).trimmingSpaces }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import DNSProp
+
+/// Options shared by `check` and `watch`.
+struct CheckOptions: ParsableArguments {
+    @Argument(help: "Domain names to check (the apex, www, an app subdomain…). Internationalised names are converted to A-labels.")
+    var names: [String] = []
+
+    @Option(name: .customLong("type"), parsing: .singleValue,
+            help: ArgumentHelp("Record types, comma-separated or repeated. Default: A,AAAA,MX (with --expect: the expected types).", valueName: "T,…"))
+    var types: [String] = []
+
+    @Flag(name: .customLong("no-delegation"), help: "Do not ask every resolver for the zone's NS set.")
+    var noDelegation = false
+
+    @OptionGroup var source: ResolverSourceOptions
+
+    @Option(name: .customLong("root-hints"), help: ArgumentHelp("Start iteration from these root servers (root hints format) instead of IANA's.", valueName: "FILE"))
+    var rootHints: String?
+
+    @Option(name: .customLong("expect"), help: ArgumentHelp("State the truth instead of asking the authoritative servers (repeatable): A=203.0.113.10, NS=ns1.example.com.", valueName: "TYPE=VALUE"))
+    var expectations: [String] = []
+
+    @Option(name: .customLong("parking"), help: ArgumentHelp("Add parking signatures from FILE: lines of 'TYPE VALUE [| PROVIDER]' (NS, CNAME, A, AAAA, SOA-RNAME).", valueName: "FILE"))
+    var parkingFile: String?
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(name: .customLong("min-current"), help: ArgumentHelp("Exit 0 when at least this percentage of answering resolvers' results is current.", valueName: "PERCENT"))
+    var minCurrent: Double?
+
+    @Option(name: .customLong("authoritative-port"), help: .hidden)
+    var authoritativePort: UInt16 = 53
+
+    func validate() throws {
+        guard !names.isEmpty else { throw ValidationError("give at least one domain name to check") }
+        _ = try parseNames(names)
+        _ = try parseTypes(types)
+        _ = try parsedExpectations()
+        if let minCurrent, !(0...100).contains(minCurrent) { throw ValidationError("--min-current must be a percentage from 0 to 100") }
+    }
+
+    func parsedExpectations() throws -> [RecordType: [String]] {
+        var out: [RecordType: [String]] = [:]
+        for e in expectations {
+            guard let eq = e.firstIndex(of: "=") else {
+                throw ValidationError("--expect '\(TerminalText.escape(e))': write TYPE=VALUE, e.g. A=203.0.113.10")
+            }
+            let typeText = String(e[..<eq]), value = String(e[e.index(after: eq)...]).trimmingSpacesCLI
+            guard let type = RecordType(name: typeText.trimmingSpacesCLI) else {
+                throw ValidationError("--expect '\(TerminalText.escape(e))': unknown record type '\(TerminalText.escape(typeText))'")
+            }
+            guard !value.isEmpty else { throw ValidationError("--expect '\(TerminalText.escape(e))': the value is empty") }
+            if type == .a || type == .aaaa {
+                guard let ip = IPAddress(value), ip.isIPv6 == (type == .aaaa) else {
+                    throw ValidationError("--expect '\(TerminalText.escape(e))': '\(TerminalText.escape(value))' is not an \(type == .a ? "IPv4" : "IPv6") address")
+                }
+            }
+            if type == .ns || type == .cname {
+                guard (try? DomainName(value)) != nil else {
+                    throw ValidationError("--expect '\(TerminalText.escape(e))': '\(TerminalText.escape(value))' is not a valid name")
+                }
+            }
+            out[type, default: []].append(value)
+        }
+        return out
+    }
+
+    /// Everything a check needs, from the command line. Bad files are usage errors (64).
+    func plan() throws -> PropagationCheck.Plan {
+        let names = try parseNames(self.names)
+        let expectations = try parsedExpectations()
+        var types = try parseTypes(self.types)
+        if types.isEmpty {
+            types = expectations.isEmpty ? [.a, .aaaa, .mx] : expectations.keys.sorted().filter { $0 != .ns || noDelegation }
+            if types.isEmpty && expectations[.ns] != nil { types = [] }
+        }
+        var plan = PropagationCheck.Plan(names: names, types: types, resolvers: try source.load())
+        plan.expectations = expectations
+        plan.checkDelegation = !noDelegation
+        plan.iteration.port = authoritativePort
+        if let rootHints {
+            do {
+                plan.iteration.rootHints = try RootHints.parse(try FileText.read(rootHints), source: rootHints)
+            } catch {
+                throw usageFailure("--root-hints: \(error)")
+            }
+        }
+        if let parkingFile {
+            do {
+                plan.signatures = ParkingSignatures.bundled.adding(try ParkingSignatures.parseUserFile(try FileText.read(parkingFile), source: parkingFile))
+            } catch {
+                throw usageFailure("--parking: \(error)")
+            }
+        }
+        return plan
+    }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check which resolvers serve current, stale or parked records for a domain.",
+        discussion: """
+            The truth comes from the domain's authoritative servers, found by iterating from \
+            the root (or from --expect). Every resolver is asked every question; each answer \
+            gets a status: current, stale, parked, nxdomain, nodata, servfail, refused, timeout \
+            or error, with the time its cached answer should expire.
+
+            Exit status: 0 every answering resolver is current (or --min-current is met); \
+            1 not converged (any stale, parked, nxdomain, nodata or servfail); 2 cannot tell \
+            (the truth could not be established, or no resolver answered); 64 bad input.
+            """
+    )
+
+    @OptionGroup var options: CheckOptions
+
+    @Option(help: "Output: table, json, ndjson or csv.")
+    var format: OutputFormat = .table
+
+    func run() async throws {
+        let plan = try options.plan()
+        let engine = QueryEngine(configuration: options.engine.configuration)
+        defer { engine.shutdown() }
+        var progress: (@Sendable (String) -> Void)? = nil
+        if Console.isTerminal(2) && format == .table {
+            progress = { message in Console.err("\u{1B}[2K\rdnsprop: \(message)…") }
+        }
+        let report = await PropagationCheck(plan: plan, engine: engine).run(progress: progress)
+        if progress != nil { Console.err("\u{1B}[2K\r") }
+        ReportPrinter.print(report, format: format, minCurrent: options.minCurrent)
+        let status = report.summary.exitStatus(minCurrent: options.minCurrent)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, ndjson, csv }
+
+enum ReportPrinter {
+    static func print(_ report: PropagationCheck.Report, format: OutputFormat, minCurrent: Double?) {
+        switch format {
+        case .table:
+            Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))
+        case .json:
+            Console.out(CheckReportJSON.document(report, minCurrent: minCurrent).serialized(pretty: true) + "\n")
+        case .ndjson:
+            Console.out(CheckReportJSON.ndjsonLines(report, minCurrent: minCurrent).joined(separator: "\n") + "\n")
+        case .csv:
+            var out = CheckReportJSON.csvLine(CheckReportJSON.csvHeader) + "\n"
+            for v in report.verdicts { out += CheckReportJSON.csvLine(CheckReportJSON.csvRow(v)) + "\n" }
+            Console.out(out)
+        }
+    }
+}
+
+extension String {
+    var trimmingSpacesCLI: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return String(s)
+    }
+}

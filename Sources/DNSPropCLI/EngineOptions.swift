@@ -1,0 +1,81 @@
+import ArgumentParser
+import DNSProp
+
+/// Timeouts, retries and politeness: shared by every command that queries.
+struct EngineOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Seconds to wait for each UDP attempt.", valueName: "S"))
+    var timeout: Double = 2.0
+
+    @Option(help: ArgumentHelp("Further attempts after a timeout.", valueName: "N"))
+    var retries: Int = 2
+
+    @Option(help: ArgumentHelp("Each retry waits this many times longer than the attempt before.", valueName: "X"))
+    var backoff: Double = 1.5
+
+    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("Queries in flight at once, all servers together.", valueName: "N"))
+    var maxInFlight: Int = 2000
+
+    @Option(name: .customLong("per-server"), help: ArgumentHelp("Queries in flight at once to one server.", valueName: "N"))
+    var perServer: Int = 4
+
+    @Option(help: ArgumentHelp("New queries per second to one server (0: no limit).", valueName: "QPS"))
+    var rate: Double = 50
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 60 else { throw ValidationError("--timeout must be more than 0 and at most 60 seconds") }
+        guard (0...10).contains(retries) else { throw ValidationError("--retries must be from 0 to 10") }
+        guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be from 1 to 100000") }
+        guard (1...1000).contains(perServer) else { throw ValidationError("--per-server must be from 1 to 1000") }
+        guard (1...4).contains(backoff) else { throw ValidationError("--backoff must be from 1 to 4") }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (no limit) or more") }
+    }
+
+    var configuration: EngineConfiguration {
+        var c = EngineConfiguration()
+        c.timeout = timeout
+        c.retries = retries
+        c.backoff = backoff
+        c.tcpTimeout = max(2 * timeout, 2)
+        c.maxInFlight = maxInFlight
+        c.maxInFlightPerServer = perServer
+        c.maxRatePerServer = rate
+        return c
+    }
+}
+
+/// Parses `A,AAAA` or repeated `--type` values.
+func parseTypes(_ values: [String]) throws -> [RecordType] {
+    var out: [RecordType] = []
+    for value in values {
+        for part in value.split(separator: ",") {
+            guard let t = RecordType(name: String(part).trimmingCharacters(in: " ")) else {
+                throw ValidationError("unknown record type '\(TerminalText.escape(String(part)))'; use a name such as A, AAAA, MX, NS, TXT, CNAME, SOA, CAA, HTTPS, or TYPEnnn")
+            }
+            if !out.contains(t) { out.append(t) }
+        }
+    }
+    return out
+}
+
+/// Parses the domain names given on the command line, with a precise message for the first bad one.
+func parseNames(_ values: [String]) throws -> [DomainName] {
+    var out: [DomainName] = []
+    for value in values {
+        do {
+            let name = try DomainName(value)
+            if !out.contains(name) { out.append(name) }
+        } catch {
+            throw ValidationError("bad domain name: \(error)")
+        }
+    }
+    return out
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s.removeFirst() }
+        while s.last == set { s.removeLast() }
+        return String(s)
+    }
+}

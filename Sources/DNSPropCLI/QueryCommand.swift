@@ -1,0 +1,93 @@
+import ArgumentParser
+import DNSProp
+
+/// `dnsprop query`: the raw answers of every resolver, no verdicts.
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask every resolver the same questions and print what each answered (no verdicts).",
+        discussion: "Like dig against the whole resolver list at once. Exit status: 0 when every query got an answer (any rcode), 1 when some did not, 64 for bad input."
+    )
+
+    @Argument(help: "Domain names to ask about (internationalised names are converted to A-labels).")
+    var names: [String]
+
+    @Option(name: .customLong("type"), parsing: .singleValue, help: ArgumentHelp("Record types, comma-separated or repeated.", valueName: "T,…"))
+    var types: [String] = ["A"]
+
+    @Flag(name: .customLong("no-rd"), help: "Clear the RD bit (ask authoritative servers).")
+    var noRecursion = false
+
+    @OptionGroup var source: ResolverSourceOptions
+    @OptionGroup var engine: EngineOptions
+
+    @Option(help: "Output: table, ndjson, or none (only the summary on stderr).")
+    var format: Format = .table
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, ndjson, none }
+
+    func validate() throws {
+        guard !names.isEmpty else { throw ValidationError("give at least one domain name") }
+        _ = try parseNames(names)
+        _ = try parseTypes(types)
+    }
+
+    func run() async throws {
+        let names = try parseNames(self.names)
+        let types = try parseTypes(self.types)
+        let resolvers = try source.load()
+        let options = noRecursion ? QueryOptions.authoritative : QueryOptions.recursive
+        var requests: [QueryRequest] = []
+        var owners: [Resolver] = []
+        for resolver in resolvers {
+            for name in names {
+                for type in types {
+                    requests.append(QueryRequest(server: resolver.address, query: try QueryTemplate(name: name, type: type, options: options)))
+                    owners.append(resolver)
+                }
+            }
+        }
+        let engine = QueryEngine(configuration: engine.configuration)
+        let started = MonotonicTime.now()
+        let results = await engine.results(for: requests)
+        let elapsed = MonotonicTime.now() - started
+        var out = ""
+        var table = TextTable(headers: ["RESOLVER", "NAME", "TYPE", "RCODE", "ANSWER", "TTL", "MS"])
+        for result in results {
+            let resolver = owners[result.index]
+            switch format {
+            case .ndjson:
+                out += RawResultJSON.object(result, resolver: resolver).serialized() + "\n"
+                if out.utf8.count > 1 << 16 { Console.out(out); out = "" }
+            case .table:
+                let q = result.request.query.question
+                let ms = result.rtt.map { String(Int(($0 * 1000).rounded())) } ?? ""
+                switch result.outcome {
+                case .success(let m):
+                    let answers = m.answers.filter { $0.type == q.type || $0.type == .cname }
+                    let text = answers.isEmpty ? "-" : answers.map(\.rdata).joined(separator: " ")
+                    let ttl = answers.map(\.ttl).min().map(String.init) ?? ""
+                    table.append([resolver.address.description, q.name, q.type.name, m.rcode.name, text, ttl, ms])
+                case .failure(let e):
+                    table.append([resolver.address.description, q.name, q.type.name, "-", e.description, "", ""])
+                }
+            case .none:
+                break
+            }
+        }
+        if format == .table { Console.out(table.render(maxWidths: [4: 60])) } else { Console.out(out) }
+        let failed = results.filter { $0.message == nil }.count
+        let stats = engine.statistics
+        Console.err("\(results.count) queries to \(resolvers.count) resolvers in \(String(format3(elapsed))) s: "
+                    + "\(results.count - failed) answered, \(failed) without answer; "
+                    + "\(stats.retransmissions) retransmissions, \(stats.tcpFallbacks) over TCP, \(stats.unsolicited + stats.mismatched) dropped\n")
+        engine.shutdown()
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+func format3(_ x: Double) -> String {
+    let ms = Int((x * 1000).rounded())
+    let frac = String(ms % 1000)
+    return "\(ms / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
+}
