@@ -52,12 +52,16 @@ struct QueryCommand: AsyncParsableCommand {
         let results = await engine.results(for: requests)
         let elapsed = MonotonicTime.now() - started
         var out = ""
+        // The resolver's JSON is the same on every line: serialise it once per resolver.
+        var resolverJSON: [ServerAddress: JSONValue] = [:]
         var table = TextTable(headers: ["RESOLVER", "NAME", "TYPE", "RCODE", "ANSWER", "TTL", "MS"])
         for result in results {
             let resolver = owners[result.index]
             switch format {
             case .ndjson:
-                out += RawResultJSON.object(result, resolver: resolver).serialized() + "\n"
+                let rj = resolverJSON[resolver.address] ?? .raw(ResolverJSON.object(resolver).serialized())
+                resolverJSON[resolver.address] = rj
+                out += RawResultJSON.object(result, resolver: rj).serialized() + "\n"
                 if out.utf8.count > 1 << 16 { Console.out(out); out = "" }
             case .table:
                 let q = result.request.query.question

@@ -11,6 +11,8 @@ public indirect enum JSONValue: Hashable, Sendable {
     case double(Double)
     case string(String)
     case array([JSONValue])
+    /// Already serialised JSON (compact), spliced in as it is: for fragments repeated on every line.
+    case raw(String)
     case object([(String, JSONValue)])
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized() == b.serialized() }
@@ -38,6 +40,7 @@ public indirect enum JSONValue: Hashable, Sendable {
                 out += "null"
             }
         case .string(let s): Self.writeString(s, to: &out)
+        case .raw(let json): out += json
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -65,6 +68,12 @@ public indirect enum JSONValue: Hashable, Sendable {
 
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Fast path: printable ASCII without quote or backslash goes out as it is.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -1,9 +1,13 @@
 /// JSON for one raw engine result (`dnsprop query --format ndjson`).
 public enum RawResultJSON {
     public static func object(_ result: QueryResult, resolver: Resolver) -> JSONValue {
+        object(result, resolver: ResolverJSON.object(resolver))
+    }
+
+    public static func object(_ result: QueryResult, resolver: JSONValue) -> JSONValue {
         let q = result.request.query.question
         var pairs: [(String, JSONValue)] = [
-            ("resolver", ResolverJSON.object(resolver)),
+            ("resolver", resolver),
             ("name", .string(q.name)),
             ("type", .string(q.type.name)),
             ("attempts", .int(result.attempts)),
