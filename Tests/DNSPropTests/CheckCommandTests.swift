@@ -16,7 +16,7 @@ struct CheckCommandTests {
         let hints = FileManager.default.temporaryDirectory.appendingPathComponent("hints-\(UUID().uuidString).txt")
         try ". 3600 IN NS root.test.\nroot.test. 3600 IN A 127.77.0.1\n".write(to: hints, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: hints) }
-        var args = ["--root-hints", hints.path, "--authoritative-port", String(PropagationCheckTests.port),
+        var args = ["--root-hints", hints.path, "--authoritative-port", String(world.port),
                     "--timeout", "0.3", "--retries", "1", "--rate", "0"]
         for r in responders { args += ["--resolver", r.address.description] }
         try body(args)

@@ -8,13 +8,14 @@ import Testing
 /// servers, all on one port) and scripted recursive resolvers.
 @Suite("Propagation check", .serialized)
 struct PropagationCheckTests {
-    static let port = UInt16(20000 + getpid() % 20000)
-
     /// Root, TLD and authoritative servers for victim.example; `parked` moves
     /// the TLD's delegation to a registrar-expiry name server.
     final class Hierarchy: @unchecked Sendable {
         var responders: [TestResponder] = []
         let rootHints: RootHints
+        /// All servers of one hierarchy share a port, chosen by the kernel for the first,
+        /// so that suites running in parallel never share a server.
+        private(set) var port: UInt16 = 0
 
         init(parked: Bool = false, authoritativeA: String = "192.0.2.10") throws {
             let root = MiniZone(apex: ".", records: [], delegations: [
@@ -33,7 +34,9 @@ struct PropagationCheckTests {
                 MiniZone.rr("ns1.victim.example.", .a, "127.77.0.3"),
             ])
             for (host, zone) in [("127.77.0.1", root), ("127.77.0.2", tld), ("127.77.0.3", victim), ("127.77.0.5", victim)] {
-                responders.append(try TestResponder(host: host, port: PropagationCheckTests.port, tcp: false) { [.reply(zone.answer($0.message))] })
+                let r = try TestResponder(host: host, port: port == 0 ? nil : port, tcp: false) { [.reply(zone.answer($0.message))] }
+                port = r.address.port
+                responders.append(r)
             }
             rootHints = RootHints(servers: [.init(name: "root.test.", addresses: [IPAddress("127.77.0.1")!])])
         }
@@ -46,11 +49,11 @@ struct PropagationCheckTests {
         try TestResponder(host: host, tcp: false) { q in answer(q.message).map { [.reply($0)] } ?? [] }
     }
 
-    static func plan(_ names: [String], _ types: [RecordType], _ resolvers: [TestResponder], rootHints: RootHints) throws -> PropagationCheck.Plan {
+    static func plan(_ names: [String], _ types: [RecordType], _ resolvers: [TestResponder], world: Hierarchy) throws -> PropagationCheck.Plan {
         var plan = PropagationCheck.Plan(names: try names.map { try DomainName($0) }, types: types,
                                          resolvers: resolvers.map { Resolver(address: $0.address, operatorName: "R \($0.address)") })
-        plan.iteration.rootHints = rootHints
-        plan.iteration.port = port
+        plan.iteration.rootHints = world.rootHints
+        plan.iteration.port = world.port
         plan.servfailPause = 0.05
         return plan
     }
@@ -82,7 +85,7 @@ struct PropagationCheckTests {
 
         let engine = Self.engine()
         defer { engine.shutdown() }
-        var plan = try Self.plan(["victim.example"], [.a], all, rootHints: world.rootHints)
+        var plan = try Self.plan(["victim.example"], [.a], all, world: world)
         plan.checkDelegation = false
         let report = await PropagationCheck(plan: plan, engine: engine).run()
 
@@ -145,7 +148,7 @@ struct PropagationCheckTests {
         defer { good.stop(); parkedNS.stop() }
         let engine = Self.engine()
         defer { engine.shutdown() }
-        let plan = try Self.plan(["www.victim.example"], [.a], [good, parkedNS], rootHints: world.rootHints)
+        let plan = try Self.plan(["www.victim.example"], [.a], [good, parkedNS], world: world)
         let report = await PropagationCheck(plan: plan, engine: engine).run()
         #expect(report.truths.count == 2)
         let www = try #require(report.truths.first { $0.type == .a })
@@ -169,7 +172,7 @@ struct PropagationCheckTests {
         let engine = Self.engine()
         defer { engine.shutdown() }
         // The authoritative side is broken (parked at a server that does not answer): --expect still works.
-        var plan = try Self.plan(["victim.example"], [.a], [r], rootHints: world.rootHints)
+        var plan = try Self.plan(["victim.example"], [.a], [r], world: world)
         plan.expectations = [.a: ["203.0.113.10"]]
         plan.checkDelegation = false
         let report = await PropagationCheck(plan: plan, engine: engine).run()
@@ -177,7 +180,7 @@ struct PropagationCheckTests {
         #expect(report.summary.exitStatus(minCurrent: nil) == 0)
 
         // Without --expect the truth cannot be established: exit status 2.
-        var plan2 = try Self.plan(["victim.example"], [.a], [r], rootHints: world.rootHints)
+        var plan2 = try Self.plan(["victim.example"], [.a], [r], world: world)
         plan2.checkDelegation = false
         let report2 = await PropagationCheck(plan: plan2, engine: engine).run()
         #expect(report2.truths.first?.answer == nil)

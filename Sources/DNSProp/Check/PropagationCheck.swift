@@ -11,8 +11,10 @@ public struct PropagationCheck: Sendable {
         public var checkDelegation = true
         public var iteration = IterativeResolver.Options()
         public var signatures: ParkingSignatures = .bundled
-        /// Pause before asking a SERVFAIL again.
-        public var servfailPause: Double = 1.0
+        /// Pause before asking a SERVFAIL again. Resolvers may cache a resolution
+        /// failure for at least a second (RFC 9520 §3.2), so a shorter pause can
+        /// read back the same cached SERVFAIL.
+        public var servfailPause: Double = 1.5
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names

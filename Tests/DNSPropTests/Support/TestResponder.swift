@@ -51,7 +51,6 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         for _ in 0..<50 {
             udp = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
             var on: Int32 = 1
-            setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
             let rc = ServerAddress(ip: ip, port: fixedPort ?? 0).withSockAddr { bind(udp, $0, $1) }
             guard rc == 0 else { throw ResponderError.bind(errno) }
             port = Self.localPort(udp)
