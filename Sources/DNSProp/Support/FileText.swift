@@ -8,6 +8,10 @@ public enum FileText {
         public let path: String
         public let reason: String
         public var description: String { "\(TerminalText.escape(path)): \(reason)" }
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Files larger than this are refused: a resolver or signature list is never that big.

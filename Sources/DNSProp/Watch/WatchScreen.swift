@@ -1,0 +1,103 @@
+/// The full-screen view of `dnsprop watch`: a summary bar with a gauge, then
+/// one row per resolver (worst status first). Pure: lines for a given size and
+/// moment; the command draws them.
+public struct WatchScreen {
+    public var width: Int
+    public var height: Int
+    public var colour: Bool
+
+    public init(width: Int, height: Int, colour: Bool) {
+        self.width = max(40, width)
+        self.height = max(8, height)
+        self.colour = colour
+    }
+
+    public func render(_ state: WatchState, names: [DomainName], now: Double, nextRound: Double?, interval: Double) -> [String] {
+        var lines: [String] = []
+        let title = "dnsprop watch · \(names.map(\.text).joined(separator: " ")) · round \(state.round) · every \(Timestamp.duration(interval))"
+            + (nextRound.map { " · next in \(Timestamp.duration(max(0, $0 - now)))" } ?? "")
+        let clock = Timestamp.clock(now, reference: now)
+        lines.append(paint(pad(clip(TerminalText.escape(title), width - clock.count - 1), width - clock.count) + clock, "1"))
+
+        let rows = state.resolverRows()
+        let current = rows.filter { $0.worst.verdict.status == .current }.count
+        let answering = rows.filter { $0.worst.verdict.status.isAnswering || $0.worst.verdict.status == .current }.count
+        let percent = answering == 0 ? 0 : current * 100 / answering
+        let gaugeWidth = max(10, min(30, width / 4))
+        let filled = answering == 0 ? 0 : gaugeWidth * current / answering
+        let gauge = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: gaugeWidth - filled) + "]"
+        var summary = "\(current)/\(answering) current · \(percent)% \(gauge)"
+        if let last = state.lastReport?.summary.lastExpiry, last > now {
+            summary += " · last stale cache expires in \(Timestamp.duration(last - now)) (≈ \(Timestamp.clock(last, reference: now)))"
+        } else if current == answering && answering > 0 {
+            summary += " · converged"
+        }
+        lines.append(clip(summary, width))
+        if let note = state.roundNote { lines.append(paint(clip(TerminalText.escape(note), width), "33")) }
+        lines.append("")
+
+        // Columns: marker, status, resolver, operator, question, answer, TTL, changed.
+        let statusW = 8, resolverW = min(22, max(15, width / 5)), operatorW = width >= 110 ? 16 : 0
+        let questionW = width >= 90 ? 20 : 0, ttlW = 6, changedW = 9
+        let fixed = 2 + statusW + 1 + resolverW + 1 + (operatorW > 0 ? operatorW + 1 : 0) + (questionW > 0 ? questionW + 1 : 0) + ttlW + 1 + changedW
+        let answerW = max(8, width - fixed - 1)
+        var header = "  " + pad("STATUS", statusW) + " " + pad("RESOLVER", resolverW) + " "
+        if operatorW > 0 { header += pad("OPERATOR", operatorW) + " " }
+        if questionW > 0 { header += pad("QUESTION", questionW) + " " }
+        header += pad("ANSWER", answerW) + " " + pad("TTL", ttlW) + " " + "CHANGED"
+        lines.append(paint(clip(header, width), "2"))
+
+        let room = height - lines.count - 1
+        for (i, row) in rows.enumerated() {
+            if i >= room - 1 && rows.count > room {
+                lines.append(paint("  … \(rows.count - i) more resolvers (enlarge the terminal)", "2"))
+                break
+            }
+            let v = row.worst.verdict
+            let answer = v.answers.isEmpty ? (v.status == .current ? "-" : v.reason) : v.answers.joined(separator: " ")
+            // The TTL counts down between rounds: what is left of it now.
+            let ttl: String
+            if let exp = v.expiresAt { ttl = String(max(0, Int((exp - now).rounded()))) }
+            else if let t = v.ttl { ttl = String(max(0, Int(t) - Int((now - v.checkedAt).rounded()))) }
+            else { ttl = "" }
+            let changed = state.round > 1 || row.worst.previous != nil ? Timestamp.duration(now - row.worst.since) + " ago" : ""
+            var line = (row.flipped ? "* " : "  ") + pad(v.status.rawValue, statusW) + " "
+                + pad(clip(v.resolver.address.description, resolverW), resolverW) + " "
+            if operatorW > 0 { line += pad(clip(TerminalText.escape(row.resolver.operatorName ?? ""), operatorW), operatorW) + " " }
+            if questionW > 0 { line += pad(clip("\(v.name) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
+            line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
+            lines.append(paintStatus(clip(line, width), v.status))
+        }
+        return lines
+    }
+
+    func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+    func clip(_ s: String, _ w: Int) -> String { TextTable.clip(s, to: max(2, w)) }
+    func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    func paintStatus(_ s: String, _ status: VerdictStatus) -> String {
+        switch status {
+        case .current: return paint(s, "32")
+        case .stale: return paint(s, "33")
+        case .parked: return paint(s, "35")
+        case .nxdomain, .nodata, .servfail: return paint(s, "31")
+        case .timeout, .error, .refused: return paint(s, "90")
+        }
+    }
+
+    /// The closing summary: when each resolver became current, and who is still not.
+    public static func timeline(_ state: WatchState, now: Double) -> [String] {
+        var lines = ["dnsprop watch: \(state.round) round\(state.round == 1 ? "" : "s") over \(Timestamp.duration(now - state.started))"]
+        if let s = state.lastReport.map({ CheckReportTable(colour: false, now: now).summaryLine($0) }) { lines.append(s) }
+        let flipped = state.becameCurrent.sorted { $0.value.at < $1.value.at }
+        for (address, when) in flipped {
+            let label = state.resolvers[address]?.operatorName.map { " (\(TerminalText.escape($0)))" } ?? ""
+            lines.append("  \(address)\(label): current since \(Timestamp.clock(when.at, reference: now)) (round \(when.round))")
+        }
+        for row in state.resolverRows() where row.worst.verdict.status != .current {
+            let v = row.worst.verdict
+            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason))")
+        }
+        return lines
+    }
+}
