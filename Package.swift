@@ -36,6 +36,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target over the decode path (Scripts/fuzz builds it with -DFUZZING);
+        // built normally it replays corpus files through the same code.
+        .executableTarget(
+            name: "DNSPropFuzz",
+            dependencies: ["DNSProp"]
+        ),
         .testTarget(
             name: "DNSPropTests",
             dependencies: ["DNSProp", "CLDNS"]

@@ -19,6 +19,11 @@ public enum FileText {
 
     /// The file's text; invalid UTF-8 is kept visible as U+FFFD for the parser to report.
     public static func read(_ path: String) throws(ReadError) -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// The file's bytes.
+    public static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -40,6 +45,6 @@ public enum FileText {
                 throw ReadError(path: path, reason: "larger than \(maximumSize >> 20) MiB")
             }
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 }

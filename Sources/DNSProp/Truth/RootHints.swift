@@ -49,6 +49,9 @@ public struct RootHints: Sendable, Hashable {
             let owner = fields[0].lowercased()
             if let first = rest.first, UInt32(first) != nil { rest = rest.dropFirst() }
             if let first = rest.first, first.uppercased() == "IN" { rest = rest.dropFirst() }
+            if let t = rest.first?.uppercased(), RecordType(name: t) != nil, !["NS", "A", "AAAA"].contains(t) {
+                throw ParseError(source: source, line: lineNumber, message: "unexpected record type '\(TerminalText.escape(t))' (root hints hold NS, A and AAAA)")
+            }
             guard rest.count == 2, let type = rest.first?.uppercased(), let data = rest.last else {
                 throw ParseError(source: source, line: lineNumber, message: "expected 'NAME [TTL] [IN] TYPE DATA'")
             }

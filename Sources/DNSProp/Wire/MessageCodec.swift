@@ -15,8 +15,33 @@ public enum MessageDecoder {
         return try result.get()
     }
 
+    /// The private-use type (RFC 6895) that opaque records travel through ldns as.
+    static let opaqueType: UInt16 = 0xFF7F
+
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(WireError) -> Message {
         let summary = try WireValidator.validate(raw)
+        guard !summary.opaqueTypeOffsets.isEmpty else { return try decodeValidated(raw, summary: summary) }
+        // Rewrite the types ldns should not parse in a copy, and put them back afterwards.
+        var copy = Array(raw)
+        var originals: [Int: UInt16] = [:]
+        for offset in summary.opaqueTypeOffsets {
+            originals[offset] = UInt16(copy[offset]) << 8 | UInt16(copy[offset + 1])
+            copy[offset] = UInt8(opaqueType >> 8)
+            copy[offset + 1] = UInt8(opaqueType & 0xFF)
+        }
+        let ordered = summary.opaqueTypeOffsets.sorted().map { originals[$0]! }
+        let result: Result<Message, WireError> = copy.withUnsafeBytes { buffer in
+            do throws(WireError) {
+                return .success(try decodeValidated(buffer, summary: summary, restoring: ordered))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func decodeValidated(_ raw: UnsafeRawBufferPointer, summary: WireValidator.Summary,
+                                        restoring: [UInt16] = []) throws(WireError) -> Message {
         var packet: UnsafeMutablePointer<ldns_pkt>? = nil
         let status = ldns_wire2pkt(&packet, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count)
         guard status == LDNS_STATUS_OK, let packet else {
@@ -59,12 +84,26 @@ public enum MessageDecoder {
                      type: RecordType(rawValue: UInt16(ldns_rr_get_type($0).rawValue)),
                      recordClass: RecordClass(rawValue: UInt16(ldns_rr_get_class($0).rawValue)))
         }
-        return Message(header: header,
-                       questions: questions,
-                       answers: records(ldns_pkt_answer(packet)).map(resourceRecord),
-                       authority: records(ldns_pkt_authority(packet)).map(resourceRecord),
-                       additional: records(ldns_pkt_additional(packet)).map(resourceRecord),
-                       edns: edns)
+        var message = Message(header: header,
+                              questions: questions,
+                              answers: records(ldns_pkt_answer(packet)).map(resourceRecord),
+                              authority: records(ldns_pkt_authority(packet)).map(resourceRecord),
+                              additional: records(ldns_pkt_additional(packet)).map(resourceRecord),
+                              edns: edns)
+        // Opaque records come back in wire order (OPT, which ldns removes, is never opaque).
+        if !restoring.isEmpty {
+            var next = 0
+            func restore(_ list: inout [ResourceRecord]) {
+                for i in list.indices where list[i].type.rawValue == opaqueType && next < restoring.count {
+                    list[i].type = RecordType(rawValue: restoring[next])
+                    next += 1
+                }
+            }
+            restore(&message.answers)
+            restore(&message.authority)
+            restore(&message.additional)
+        }
+        return message
     }
 
     private static func records(_ list: UnsafeMutablePointer<ldns_rr_list>?) -> [UnsafeMutablePointer<ldns_rr>] {
@@ -83,8 +122,9 @@ public enum MessageDecoder {
         let count = ldns_rr_rd_count(rr)
         var fields: [String] = []
         fields.reserveCapacity(count)
-        if type == .wks {
-            // ldns #201: use-after-free in ldns's WKS printer. Print it generically (RFC 3597).
+        if type == .wks || type.rawValue == opaqueType {
+            // Opaque to ldns (see WireValidator.ldnsParsedTypes); WKS is among them because of
+            // ldns #201 (use-after-free in its WKS printer). Printed generically (RFC 3597).
             var data: [UInt8] = []
             for i in 0..<count { if let rdf = ldns_rr_rdf(rr, i) { data += LDNSText.bytes(of: rdf) } }
             fields = LDNSText.generic(data)

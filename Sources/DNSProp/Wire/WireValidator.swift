@@ -11,7 +11,15 @@ struct WireValidator {
     /// What the walk learnt on the way, used by the decoder.
     struct Summary: Equatable {
         var hasOPT = false
+        /// Offsets of the TYPE field of records whose RDATA ldns should not parse (see `ldnsParsedTypes`).
+        var opaqueTypeOffsets: [Int] = []
     }
+
+    /// RR types whose RDATA ldns parses field by field. Everything else is handed to
+    /// ldns as a private-use type, so ldns keeps the RDATA as one opaque blob (printed
+    /// in RFC 3597 generic form): its per-type parsers leak or assert on crafted
+    /// input (found by fuzzing: CERT), and dnsprop needs no fields of those types.
+    static let ldnsParsedTypes: Set<UInt16> = [1, 2, 5, 6, 12, 15, 16, 28, 33, 39, 41, 43, 46, 47, 48, 50, 51, 257]
 
     private let bytes: UnsafeRawBufferPointer
 
@@ -51,6 +59,7 @@ struct WireValidator {
                     throw .rdataOverrun(section: section, index: index, offset: start, rdlength: rdlength)
                 }
                 try checkRdataNames(type: type, from: rdataStart, length: rdlength)
+                if !Self.ldnsParsedTypes.contains(type.rawValue) { summary.opaqueTypeOffsets.append(offset) }
                 if type == .opt {
                     if summary.hasOPT { throw .multipleOPT }
                     summary.hasOPT = true
