@@ -74,13 +74,15 @@ public struct VerdictClassifier: Sendable {
 
         let now = r.completedAt
         func expire(_ ttl: UInt32) { v.ttl = ttl; v.expiresAt = now + Double(ttl) }
+        // RFC 2181 §8: a TTL with the top bit set is to be treated as zero.
+        func effective(_ ttl: UInt32) -> UInt32 { ttl > UInt32(Int32.max) ? 0 : ttl }
 
         if message.rcode == .nxDomain || chain.isEmpty {
             // Negative answer: cached for the SOA's TTL (capped by its MINIMUM, RFC 2308).
             let soa = message.authority.first { $0.type == .soa }
             let negTTL = soa.map { rr -> UInt32 in
                 let minimum = rr.rdataFields.count >= 7 ? UInt32(rr.rdataFields[6]) ?? rr.ttl : rr.ttl
-                return min(rr.ttl, minimum)
+                return effective(min(rr.ttl, minimum))
             }
             let isNX = message.rcode == .nxDomain
             let truthNegative: Bool
@@ -125,7 +127,7 @@ public struct VerdictClassifier: Sendable {
         } else {
             matches = AnswerChain.comparisonKey(chain) == AnswerChain.comparisonKey(truth.records)
         }
-        let minTTL = chain.map(\.ttl).min()
+        let minTTL = chain.map { effective($0.ttl) }.min()
         if matches {
             v.status = .current
             v.reason = "matches the truth"
