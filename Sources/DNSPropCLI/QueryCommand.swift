@@ -37,14 +37,16 @@ struct QueryCommand: AsyncParsableCommand {
         let types = try parseTypes(self.types)
         let resolvers = try source.load()
         let options = noRecursion ? QueryOptions.authoritative : QueryOptions.recursive
+        // One encoded template per question, shared by every resolver (only the ID differs per send).
+        var templates: [QueryTemplate] = []
+        for name in names { for type in types { templates.append(try QueryTemplate(name: name, type: type, options: options)) } }
         var requests: [QueryRequest] = []
         var owners: [Resolver] = []
+        requests.reserveCapacity(resolvers.count * templates.count)
         for resolver in resolvers {
-            for name in names {
-                for type in types {
-                    requests.append(QueryRequest(server: resolver.address, query: try QueryTemplate(name: name, type: type, options: options)))
-                    owners.append(resolver)
-                }
+            for template in templates {
+                requests.append(QueryRequest(server: resolver.address, query: template))
+                owners.append(resolver)
             }
         }
         let engine = QueryEngine(configuration: engine.configuration)

@@ -54,9 +54,11 @@ public struct PropagationCheck: Sendable {
         struct Job { var resolver: Resolver; var truth: Truth; var isDelegation: Bool }
         var jobs: [Job] = []
         var requests: [QueryRequest] = []
+        // One encoded template per question, shared by every resolver.
+        let templates = truths.map { try? QueryTemplate(name: $0.name, type: $0.type, options: .recursive) }
         for resolver in plan.resolvers {
-            for t in truths {
-                guard let template = try? QueryTemplate(name: t.name, type: t.type, options: .recursive) else { continue }
+            for (t, template) in zip(truths, templates) {
+                guard let template else { continue }
                 jobs.append(Job(resolver: resolver, truth: t.truth, isDelegation: t.isDelegation))
                 requests.append(QueryRequest(server: resolver.address, query: template))
             }
