@@ -32,6 +32,9 @@ struct HostileResolverTests {
     }
 
     func assertWellFormed(_ outputs: [String: String]) throws {
+        for line in outputs["table"]!.split(separator: "\n") {
+            #expect(line.count <= 80, "table line over 80 columns: \(line)")
+        }
         for (format, text) in outputs {
             for scalar in text.unicodeScalars where scalar != "\n" {
                 #expect(!TerminalText.needsEscape(scalar), "\(format) carries U+\(String(scalar.value, radix: 16))")

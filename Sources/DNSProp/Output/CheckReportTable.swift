@@ -30,27 +30,28 @@ public struct CheckReportTable {
     }
 
     public func render(_ r: PropagationCheck.Report) -> String {
-        var out = paint(summaryLine(r), .bold) + "\n"
+        var out = Self.wrap(summaryLine(r), width: 80).map { paint($0, .bold) + "\n" }.joined()
         for truth in r.truths {
             let verdicts = r.verdicts.filter { DomainName.equalPresentation($0.name, truth.name.text) && $0.type == truth.type }
-            out += "\n" + paint(TerminalText.escape(truthLine(truth)), .bold) + "\n"
-            for note in truth.notes { out += "  note: " + TerminalText.escape(note) + "\n" }
+            out += "\n" + paint(TextTable.clip(TerminalText.escape(truthLine(truth)), to: 80), .bold) + "\n"
+            for note in truth.notes { out += TextTable.clip("  note: " + TerminalText.escape(note), to: 80) + "\n" }
             var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"])
+            // Widths that keep a row within 80 columns: 8+2+17+2+12+2+20+2+6+2+7.
             var reasons: [Int: String] = [:]
             let sorted = verdicts.sorted { order($0.status) < order($1.status) }
             for (i, v) in sorted.enumerated() {
                 let answer = v.answers.isEmpty ? (v.rcode.map { $0 == "NOERROR" ? "-" : $0 } ?? "-") : v.answers.joined(separator: " ")
                 table.append([v.status.rawValue, v.resolver.address.description, v.resolver.operatorName ?? "",
-                              answer, v.ttl.map(String.init) ?? "", v.expiresAt.map { Timestamp.clock($0, reference: now) } ?? ""])
+                              answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""])
                 if v.status != .current { reasons[i] = v.reason }
             }
-            let rendered = table.render(maxWidths: [1: 22, 2: 16, 3: 24]).split(separator: "\n", omittingEmptySubsequences: false)
+            let rendered = table.render(maxWidths: [1: 17, 2: 12, 3: 20]).split(separator: "\n", omittingEmptySubsequences: false)
             for (i, line) in rendered.enumerated() where !line.isEmpty {
                 if i == 0 { out += paint(String(line), .dim) + "\n"; continue }
                 let v = sorted[i - 1]
                 out += colourStatus(String(line), v.status) + "\n"
                 if let reason = reasons[i - 1] {
-                    out += paint("    " + TextTable.clip(TerminalText.escape(reason), to: 74), .dim) + "\n"
+                    out += paint("    " + TextTable.clip(TerminalText.escape(reason), to: 76), .dim) + "\n"
                 }
             }
         }
@@ -72,8 +73,24 @@ public struct CheckReportTable {
             case nil: value = "?"
             }
             head += " — truth: \(value) (zone \(zone)\(serial.map { ", serial \($0)" } ?? ""))"
+            head += "; expiry times UTC"
         }
         return head
+    }
+
+    /// Breaks text at spaces into lines of at most `width` characters.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = "  " + word
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.map { TextTable.clip($0, to: width) }
     }
 
     func order(_ s: VerdictStatus) -> Int { VerdictStatus.allCases.firstIndex(of: s).map { s == .current ? 100 : $0 } ?? 0 }

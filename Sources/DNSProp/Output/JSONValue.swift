@@ -28,6 +28,11 @@ public indirect enum JSONValue: Hashable, Sendable {
         return out
     }
 
+    /// Appends the compact form to `out` (no intermediate string per value).
+    public func append(to out: inout String) {
+        write(to: &out, pretty: false, indent: 0)
+    }
+
     private func write(to out: inout String, pretty: Bool, indent: Int) {
         switch self {
         case .null: out += "null"

@@ -19,6 +19,15 @@ public enum Timestamp {
         return (y, mo, d) == (ry, rmo, rd) ? time : "\(pad(y, 4))-\(pad(mo, 2))-\(pad(d, 2)) \(time)"
     }
 
+    /// `14:32` the same UTC day as `reference`, `+1d` / `+3d` later (tables: 7 columns at most).
+    public static func shortClock(_ seconds: Double, reference: Double) -> String {
+        let (y, mo, d, h, mi, _) = civil(seconds)
+        let (ry, rmo, rd, _, _, _) = civil(reference)
+        if (y, mo, d) == (ry, rmo, rd) { return "\(pad(h, 2)):\(pad(mi, 2))" }
+        let days = Int((seconds - reference) / 86400)
+        return days >= 1 ? "+\(days)d" : "\(pad(h, 2)):\(pad(mi, 2))"
+    }
+
     /// `45s`, `12m`, `3h05m`, `2d04h`.
     public static func duration(_ seconds: Double) -> String {
         let s = Int(max(0, seconds).rounded())
