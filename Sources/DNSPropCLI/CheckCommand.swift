@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import DNSProp
 
@@ -32,12 +33,44 @@ struct CheckOptions: ParsableArguments {
     @Option(name: .customLong("authoritative-port"), help: .hidden)
     var authoritativePort: UInt16 = 53
 
+    @Option(name: .customLong("from"), help: ArgumentHelp("Where to ask from: local, globalping, or local,globalping (Globalping's probes worldwide).", valueName: "SOURCES"))
+    var from: String = "local"
+
+    @Option(name: .customLong("locations"), help: ArgumentHelp("Globalping probe locations: countries (DE,US), continents (Europe), networks (AS3320), eyeball, datacenter, or places (Sydney).", valueName: "SPEC"))
+    var locations: String = "world"
+
+    @Option(name: .customLong("probes"), help: ArgumentHelp("Globalping probes per question (at most 50 without a token, 500 with one).", valueName: "N"))
+    var probes: Int = 10
+
+    @Option(name: .customLong("globalping-token"), help: ArgumentHelp("Globalping API token (default: $GLOBALPING_TOKEN); raises the limits.", valueName: "TOKEN"))
+    var globalpingToken: String?
+
+    @Option(name: .customLong("globalping-url"), help: ArgumentHelp("Globalping API base URL (for self-hosted deployments and tests).", valueName: "URL"))
+    var globalpingURL: String = GlobalpingClient.defaultBaseURL.absoluteString
+
+    @Flag(name: .customLong("verbose"), help: "Report the remaining Globalping budget and other details on stderr.")
+    var verbose = false
+
+    var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingSpacesCLI }) }
+
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("give at least one domain name to check") }
         _ = try parseNames(names)
         _ = try parseTypes(types)
         _ = try parsedExpectations()
         if let minCurrent, !(0...100).contains(minCurrent) { throw ValidationError("--min-current must be a percentage from 0 to 100") }
+        guard !sources.isEmpty, sources.isSubset(of: ["local", "globalping"]) else {
+            throw ValidationError("--from takes local, globalping, or local,globalping")
+        }
+        if sources.contains("globalping") {
+            guard (1...500).contains(probes) else { throw ValidationError("--probes must be from 1 to 500") }
+            guard let url = URLText.valid(globalpingURL) else { throw ValidationError("--globalping-url '\(TerminalText.escape(globalpingURL))' is not an http(s) URL") }
+            _ = url
+            do { _ = try GlobalpingVantage.parseLocations(locations, probes: probes) } catch { throw ValidationError("--locations: \(error)") }
+            if !sources.contains("local") && source.resolverAddresses.count > 1 {
+                throw ValidationError("with --from globalping, --resolver names the one resolver every probe asks")
+            }
+        }
     }
 
     func parsedExpectations() throws -> [RecordType: [String]] {
@@ -75,7 +108,19 @@ struct CheckOptions: ParsableArguments {
             types = expectations.isEmpty ? [.a, .aaaa, .mx] : expectations.keys.sorted().filter { $0 != .ns || noDelegation }
             if types.isEmpty && expectations[.ns] != nil { types = [] }
         }
-        var plan = PropagationCheck.Plan(names: names, types: types, resolvers: try source.load())
+        let local = sources.contains("local")
+        var plan = PropagationCheck.Plan(names: names, types: types, resolvers: local ? try source.load() : [])
+        plan.askLocally = local
+        if sources.contains("globalping") {
+            let token = globalpingToken ?? ProcessEnvironment.value("GLOBALPING_TOKEN")
+            let client = GlobalpingClient(baseURL: URLText.valid(globalpingURL)!, token: token)
+            if probes > client.maxProbesPerMeasurement {
+                Console.err("dnsprop: --probes \(probes) is over Globalping's limit of \(client.maxProbesPerMeasurement) \(token == nil ? "without a token" : "with a token"); asking \(client.maxProbesPerMeasurement)\n")
+            }
+            let resolver = local ? nil : source.resolverAddresses.first
+            plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations(locations, probes: probes),
+                                            probes: min(probes, client.maxProbesPerMeasurement), resolver: resolver)
+        }
         plan.expectations = expectations
         plan.checkDelegation = !noDelegation
         plan.iteration.port = authoritativePort
@@ -128,6 +173,11 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let report = await PropagationCheck(plan: plan, engine: engine).run(progress: progress)
         if progress != nil { Console.err("\u{1B}[2K\r") }
+        if let e = report.remoteError { Console.err("dnsprop: \(e)\n") }
+        if options.verbose, let remote = plan.remote {
+            let b = remote.client.budget
+            Console.err("dnsprop: Globalping budget: rate limit remaining \(b.rateLimitRemaining.map(String.init) ?? "?"), credits remaining \(b.creditsRemaining.map(String.init) ?? "?")\n")
+        }
         ReportPrinter.print(report, format: format, minCurrent: options.minCurrent)
         let status = report.summary.exitStatus(minCurrent: options.minCurrent)
         if status != 0 { throw ExitCode(status) }
@@ -150,6 +200,21 @@ enum ReportPrinter {
             for v in report.verdicts { out += CheckReportJSON.csvLine(CheckReportJSON.csvRow(v)) + "\n" }
             Console.out(out)
         }
+    }
+}
+
+enum URLText {
+    static func valid(_ text: String) -> URL? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else { return nil }
+        return url
+    }
+}
+
+enum ProcessEnvironment {
+    static func value(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
     }
 }
 

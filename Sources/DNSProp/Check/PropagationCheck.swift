@@ -11,6 +11,10 @@ public struct PropagationCheck: Sendable {
         public var checkDelegation = true
         public var iteration = IterativeResolver.Options()
         public var signatures: ParkingSignatures = .bundled
+        /// Ask the resolvers from this machine (`--from local`, the default).
+        public var askLocally = true
+        /// Ask from remote probes too (`--from globalping`).
+        public var remote: GlobalpingVantage?
         /// Pause before asking a SERVFAIL again. Resolvers may cache a resolution
         /// failure for at least a second (RFC 9520 §3.2), so a shorter pause can
         /// read back the same cached SERVFAIL.
@@ -35,6 +39,8 @@ public struct PropagationCheck: Sendable {
         public var truths: [Truth]
         public var verdicts: [Verdict]
         public var summary: Summary
+        /// Why the remote vantage points gave nothing (rate limit, no probes…), if they did not.
+        public var remoteError: String?
     }
 
     public let plan: Plan
@@ -56,7 +62,7 @@ public struct PropagationCheck: Sendable {
         var requests: [QueryRequest] = []
         // One encoded template per question, shared by every resolver.
         let templates = truths.map { try? QueryTemplate(name: $0.name, type: $0.type, options: .recursive) }
-        for resolver in plan.resolvers {
+        for resolver in plan.askLocally ? plan.resolvers : [] {
             for (t, template) in zip(truths, templates) {
                 guard let template else { continue }
                 jobs.append(Job(resolver: resolver, truth: t.truth, isDelegation: t.isDelegation))
@@ -81,13 +87,34 @@ public struct PropagationCheck: Sendable {
             }
         }
         let classifier = VerdictClassifier(signatures: plan.signatures)
-        let verdicts = results.map { r in
+        var verdicts = results.map { r in
             classifier.classify(.init(resolver: jobs[r.index].resolver, result: r, truth: jobs[r.index].truth,
                                       retriedAfterServfail: retried.contains(r.index), isDelegationCheck: jobs[r.index].isDelegation))
         }
+        // Remote probes: the same truths, the same classifier.
+        var remoteError: String? = nil
+        var remoteResolvers = Set<ServerAddress>()
+        if let remote = plan.remote {
+            let asked = zip(truths, templates).compactMap { t, template in template.map { (t, $0) } }
+            progress?("asking Globalping probes \(asked.count) questions")
+            do {
+                let observations = try await remote.observe(asked.map(\.1))
+                for ((t, _), list) in zip(asked, observations) {
+                    for o in list {
+                        remoteResolvers.insert(o.resolver.address)
+                        verdicts.append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth,
+                                                                  isDelegationCheck: t.isDelegation)))
+                    }
+                }
+            } catch {
+                remoteError = "\(error)"
+            }
+        }
         let finished = MonotonicClock.wallSeconds()
+        let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return Report(startedAt: started, finishedAt: finished, names: plan.names, truths: truths.map(\.truth),
-                      verdicts: verdicts, summary: Summary(verdicts: verdicts, truths: truths.map(\.truth), resolverCount: plan.resolvers.count))
+                      verdicts: verdicts, summary: Summary(verdicts: verdicts, truths: truths.map(\.truth), resolverCount: resolverCount),
+                      remoteError: remoteError)
     }
 
     struct PlannedTruth { var truth: Truth; var isDelegation: Bool; var name: DomainName { truth.name }; var type: RecordType { truth.type } }

@@ -41,7 +41,7 @@ public struct CheckReportTable {
             let sorted = verdicts.sorted { order($0.status) < order($1.status) }
             for (i, v) in sorted.enumerated() {
                 let answer = v.answers.isEmpty ? (v.rcode.map { $0 == "NOERROR" ? "-" : $0 } ?? "-") : v.answers.joined(separator: " ")
-                table.append([v.status.rawValue, v.resolver.address.description, v.resolver.operatorName ?? "",
+                table.append([v.status.rawValue, v.resolver.display, v.resolver.operatorName ?? "",
                               answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""])
                 if v.status != .current { reasons[i] = v.reason }
             }

@@ -3,7 +3,22 @@ public enum ResolverJSON {
     public static let schemaVersion = 1
 
     public static func object(_ r: Resolver) -> JSONValue {
-        .object([
+        if let v = r.vantage {
+            return .object([
+                ("address", .optional(v.resolver)),
+                ("port", .int(53)),
+                ("family", .null),
+                ("operator", .optional(r.operatorName)),
+                ("country", .optional(v.country)),
+                ("continent", .optional(v.continent)),
+                ("location", .optional(v.city)),
+                ("tags", .array(v.tags.map { .string($0) })),
+                ("vantage", .object([("network", .string(v.network)), ("asn", .optional(v.asn)),
+                                     ("provider", .optional(v.provider)), ("city", .optional(v.city)),
+                                     ("country", .optional(v.country))])),
+            ])
+        }
+        return .object([
             ("address", .string(r.address.ip.description)),
             ("port", .int(Int(r.address.port))),
             ("family", .string(r.address.ip.isIPv6 ? "ipv6" : "ipv4")),
@@ -12,6 +27,7 @@ public enum ResolverJSON {
             ("continent", .optional(r.continent?.rawValue)),
             ("location", .optional(r.location)),
             ("tags", .array(r.tags.sorted().map { .string($0.rawValue) })),
+            ("vantage", .null),
         ])
     }
 

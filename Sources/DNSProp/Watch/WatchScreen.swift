@@ -62,7 +62,7 @@ public struct WatchScreen {
             else { ttl = "" }
             let changed = state.round > 1 || row.worst.previous != nil ? Timestamp.duration(now - row.worst.since) + " ago" : ""
             var line = (row.flipped ? "* " : "  ") + pad(v.status.rawValue, statusW) + " "
-                + pad(clip(v.resolver.address.description, resolverW), resolverW) + " "
+                + pad(clip(TerminalText.escape(v.resolver.display), resolverW), resolverW) + " "
             if operatorW > 0 { line += pad(clip(TerminalText.escape(row.resolver.operatorName ?? ""), operatorW), operatorW) + " " }
             if questionW > 0 { line += pad(clip("\(v.name) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
             line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed

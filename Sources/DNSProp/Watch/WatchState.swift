@@ -81,6 +81,7 @@ public struct WatchState: Sendable {
         } else {
             roundNote = nil
         }
+        if let e = report.remoteError { roundNote = "round \(round): \(e)" }
         return changes
     }
 
