@@ -56,19 +56,19 @@ struct QueryCommand: AsyncParsableCommand {
         let started = MonotonicTime.now()
         let results = await engine.results(for: requests)
         let elapsed = MonotonicTime.now() - started
-        var out = ""
         // The resolver's JSON is the same on every line: serialise it once per resolver.
-        var resolverJSON: [ServerAddress: JSONValue] = [:]
+        var resolverJSON: [ServerAddress: String] = [:]
+        var writer = JSONWriter()
         var table = TextTable(headers: ["RESOLVER", "NAME", "TYPE", "RCODE", "ANSWER", "TTL", "MS"])
         for result in results {
             let resolver = owners[result.index]
             switch format {
             case .ndjson:
-                let rj = resolverJSON[resolver.address] ?? .raw(ResolverJSON.object(resolver).serialized())
+                let rj = resolverJSON[resolver.address] ?? ResolverJSON.object(resolver).serialized()
                 resolverJSON[resolver.address] = rj
-                RawResultJSON.object(result, resolver: rj).append(to: &out)
-                out += "\n"
-                if out.utf8.count > 1 << 16 { Console.out(out); out = "" }
+                RawResultJSON.write(result, resolverJSON: rj, into: &writer)
+                writer.out += "\n"
+                if writer.out.utf8.count > 1 << 16 { Console.out(writer.out); writer.out = "" }
             case .table:
                 let q = result.request.query.question
                 let ms = result.rtt.map { String(Int(($0 * 1000).rounded())) } ?? ""
@@ -85,7 +85,7 @@ struct QueryCommand: AsyncParsableCommand {
                 break
             }
         }
-        if format == .table { Console.out(table.render(maxWidths: [4: 60])) } else { Console.out(out) }
+        if format == .table { Console.out(table.render(maxWidths: [4: 60])) } else { Console.out(writer.out) }
         let failed = results.filter { $0.message == nil }.count
         let stats = engine.statistics
         Console.err("\(results.count) queries to \(resolvers.count) resolvers in \(String(format3(elapsed))) s: "

@@ -297,6 +297,22 @@ struct QueryEngineTests {
         }
     }
 
+    @Test func shutdownFinishesWaitingAndInFlightQueries() async throws {
+        let r = try TestResponder { _ in [] }
+        defer { r.stop() }
+        var c = Self.config(timeout: 30, retries: 0)
+        c.maxInFlightPerServer = 2
+        let engine = QueryEngine(configuration: c)
+        let requests = (0..<6).map { Self.request(r.address, "n\($0).example.com") }
+        let pending = Task { await engine.results(for: requests) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        engine.shutdown()
+        let results = await pending.value
+        #expect(results.count == 6)
+        #expect(results.allSatisfy { if case .system(_, let e, _)? = $0.error { return e == ECANCELED } else { return false } })
+        #expect(results.filter { $0.attempts == 1 }.count == 2)   // two were in flight, four still waiting
+    }
+
     @Test func emptyBatchCompletes() async {
         let (results, _) = await Self.run([])
         #expect(results.isEmpty)

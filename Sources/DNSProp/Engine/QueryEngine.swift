@@ -182,7 +182,8 @@ public final class QueryEngine: @unchecked Sendable {
             for (_, st) in servers {
                 for q in st.waiting[st.waitingHead...] where !q.done { finish(q, .failure(cancelled), transport: .udp, rtt: nil) }
             }
-            for q in Set(pendingUDP.values.map(ObjectIdentifier.init)).compactMap({ id in pendingUDP.values.first { ObjectIdentifier($0) == id } }) where !q.done {
+            // Iterates a snapshot; a query listed under several IDs finishes once (`finish` checks `done`).
+            for q in pendingUDP.values where !q.done {
                 finish(q, .failure(cancelled), transport: .udp, rtt: nil)
             }
             for c in tcpConnections.values {
