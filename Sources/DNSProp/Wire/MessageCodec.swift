@@ -275,7 +275,19 @@ enum LDNSText {
     }
 
     /// `ldns_rdf2str`, or the RFC 3597 generic form when ldns cannot print the field.
+    /// Addresses, the most common RDATA by far, are printed here directly: ldns_rdf2str
+    /// allocates a 64 KiB buffer and goes through printf for every field.
     static func presentation(_ rdf: UnsafeMutablePointer<ldns_rdf>) -> String {
+        let type = ldns_rdf_get_type(rdf)
+        let size = ldns_rdf_size(rdf)
+        if let data = ldns_rdf_data(rdf) {
+            if type == LDNS_RDF_TYPE_A && size == 4 {
+                return "\(data[0]).\(data[1]).\(data[2]).\(data[3])"
+            }
+            if type == LDNS_RDF_TYPE_AAAA && size == 16 {
+                return IPAddress(v6Bytes: Array(UnsafeBufferPointer(start: data, count: 16))).description
+            }
+        }
         guard let text = ldns_rdf2str(rdf) else { return generic(bytes(of: rdf)).joined(separator: " ") }
         defer { free(text) }
         return String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
