@@ -94,7 +94,7 @@ struct WatchCommand: AsyncParsableCommand {
                 let extra: [(String, JSONValue)] = [("round", .int(state.round)), ("timestamp", .string(Timestamp.rfc3339(MonotonicTime.wall(), fraction: true)))]
                 Console.out(CheckReportJSON.ndjsonLines(report, minCurrent: options.minCurrent, extra: extra).joined(separator: "\n") + "\n")
             case .table where !fullScreen:
-                logRound(state, changes: changes, report: report)
+                logRound(state, changes: changes, report: report, remote: plan.remote)
             case .table:
                 break
             }
@@ -129,7 +129,7 @@ struct WatchCommand: AsyncParsableCommand {
         Terminal.draw(Array(lines.prefix(size.height)))
     }
 
-    func logRound(_ state: WatchState, changes: [WatchState.Change], report: PropagationCheck.Report) {
+    func logRound(_ state: WatchState, changes: [WatchState.Change], report: PropagationCheck.Report, remote: GlobalpingVantage?) {
         let stamp = Timestamp.rfc3339(report.finishedAt)
         var out = ""
         for c in changes where c.from != nil {
@@ -139,6 +139,10 @@ struct WatchCommand: AsyncParsableCommand {
         }
         out += "\(stamp) round \(state.round): " + CheckReportTable(colour: false, now: report.finishedAt).summaryLine(report) + "\n"
         if let note = state.roundNote { out += "\(stamp) \(TerminalText.escape(note))\n" }
+        if options.verbose, let remote = remote {
+            let b = remote.client.budget
+            out += "\(stamp) Globalping budget: rate limit remaining \(b.rateLimitRemaining.map(String.init) ?? "?"), credits remaining \(b.creditsRemaining.map(String.init) ?? "?")\n"
+        }
         Console.out(out)
     }
 
