@@ -73,8 +73,7 @@ def test_interrupt_and_terminate(world):
 
 
 def test_full_screen_in_a_pseudo_terminal(world, tmp_path):
-    if shutil.which("tmux") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "tmux"], check=True, capture_output=True)
+    assert shutil.which("tmux"), "tmux is installed by Scripts/test"
     renewal(world)
     session = "dnsprop-e2e"
     done = tmp_path / "exit-status"
