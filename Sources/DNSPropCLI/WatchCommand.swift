@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Foundation
 import Dispatch
 import DNSProp
 
@@ -157,21 +158,10 @@ struct WatchCommand: AsyncParsableCommand {
 /// The watch state, readable from the signal handler while rounds update it.
 final class SharedWatchState: @unchecked Sendable {   // guarded by `lock`
     private var state: WatchState
-    private let lock = Mutex()
+    private let lock = NSLock()
     init(_ state: WatchState) { self.state = state }
-    func get() -> WatchState { lock.locked { state } }
-    func update<R>(_ body: (inout WatchState) -> R) -> R { lock.locked { body(&state) } }
-}
-
-final class Mutex: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&m)
-        defer { pthread_mutex_unlock(&m) }
-        return body()
-    }
+    func get() -> WatchState { lock.withLock { state } }
+    func update<R>(_ body: (inout WatchState) -> R) -> R { lock.withLock { body(&state) } }
 }
 
 /// `--record FILE`: each round appended in one write and synced, so a crash loses at most the round in progress.
