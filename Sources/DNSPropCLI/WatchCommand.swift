@@ -86,9 +86,10 @@ struct WatchCommand: AsyncParsableCommand {
             if fullScreen {
                 draw(shared.get(), plan: plan, colour: colour, nextRound: nil, status: "checking…")
             }
-            let report = await PropagationCheck(plan: plan, engine: engine).run()
-            let changes = shared.update { $0.update(with: report) }
+            let fresh = await PropagationCheck(plan: plan, engine: engine).run()
+            let changes = shared.update { $0.update(with: fresh) }
             let state = shared.get()
+            let report = state.lastReport ?? fresh   // with what only history shows (served past expiry)
             recorder?.append(round: state.round, report: report, minCurrent: options.minCurrent)
             switch format {
             case .ndjson:

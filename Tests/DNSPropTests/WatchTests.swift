@@ -90,3 +90,24 @@ struct WatchTests {
         #expect(Timestamp.rfc3339(951782400) == "2000-02-29T00:00:00Z")
     }
 }
+
+@Suite("Watch: answers served past their expiry")
+struct ServedPastExpiryTests {
+    @Test func sameStaleAnswerAfterItsAnnouncedExpiryIsFlagged() {
+        var state = WatchState(started: 0)
+        let r = WatchTests.r1
+        state.update(with: WatchTests.report([WatchTests.verdict(r, .parked, at: 100, ttl: 10)], at: 100))
+        // Round 2, before the announced expiry (110): nothing to say.
+        state.update(with: WatchTests.report([WatchTests.verdict(r, .parked, at: 105, ttl: 5)], at: 105))
+        #expect(state.lastReport?.verdicts.first?.servedPastExpiry == false)
+        // Round 3, 20 s after it: a fresh full TTL for the same parked answer.
+        state.update(with: WatchTests.report([WatchTests.verdict(r, .parked, at: 130, ttl: 10)], at: 130))
+        let v = state.lastReport?.verdicts.first
+        #expect(v?.servedPastExpiry == true)
+        #expect(v?.reason.contains("still served 20 s after the expiry") == true)
+        #expect(v?.expiresAt == 110)
+        // Once current, no flag.
+        state.update(with: WatchTests.report([WatchTests.verdict(r, .current, at: 140)], at: 140))
+        #expect(state.lastReport?.verdicts.first?.servedPastExpiry == false)
+    }
+}

@@ -45,6 +45,7 @@ public enum CheckReportJSON {
             ("parking", v.parking.map { .object([("provider", .string($0.provider)), ("kind", .string($0.kind)),
                                                  ("indicator", .string($0.indicator))]) } ?? .null),
             ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
+            ("servedPastExpiry", .bool(v.servedPastExpiry)),
         ])
     }
 

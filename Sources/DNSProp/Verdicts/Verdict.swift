@@ -56,4 +56,6 @@ public struct Verdict: Sendable {
     public var checkedAt: Double
     /// This check was not about an asked record type but the zone's delegation (its NS set).
     public var isDelegationCheck: Bool
+    /// Seen in a watch: still served after the expiry its TTL announced in an earlier round.
+    public var servedPastExpiry: Bool = false
 }

@@ -41,21 +41,43 @@ public struct WatchState: Sendable {
 
     public init(started: Double) { self.started = started }
 
+    /// Seconds of grace after an announced expiry before calling an answer overdue
+    /// (rounding of TTLs, the time between rounds).
+    public static let expirySlack: Double = 2
+
     static func key(_ v: Verdict) -> Key {
         Key(resolver: v.resolver.address, name: v.name, type: v.type, delegation: v.isDelegationCheck)
     }
 
-    /// Takes a round's report; returns the changes it brought.
+    /// Takes a round's report; returns the changes it brought. `lastReport` is the
+    /// report with what only history shows added (answers served past their expiry).
     @discardableResult
     public mutating func update(with report: PropagationCheck.Report) -> [Change] {
         round += 1
-        lastReport = report
+        var adjusted: [Verdict] = []
+        defer {
+            var r = report
+            r.verdicts = adjusted
+            lastReport = r
+        }
         var changes: [Change] = []
         let wasCurrent = Set(resolvers.keys.filter { isResolverCurrent($0) })
         for v in report.verdicts {
             let k = Self.key(v)
             resolvers[v.resolver.address] = v.resolver
             if var e = entries[k] {
+                var v = v
+                // A cache that should have let go by now but serves the same non-current answer:
+                // the TTL it announced does not explain it (RFC 8767 serve-stale, or records
+                // re-fetched through a delegation that is itself still stale).
+                if v.status.isNotConverged, v.status == e.verdict.status, v.answers == e.verdict.answers,
+                   let announced = e.verdict.expiresAt, v.checkedAt > announced + Self.expirySlack {
+                    let overdue = Int((v.checkedAt - announced).rounded())
+                    v.reason += "; still served \(overdue) s after the expiry its TTL announced (serve-stale, RFC 8767, or a stale delegation refreshing it)"
+                    v.servedPastExpiry = true
+                    // Keep the first announcement, so the overdue time keeps growing.
+                    v.expiresAt = announced
+                }
                 if e.verdict.status != v.status {
                     changes.append(Change(key: k, from: e.verdict.status, to: v.status, at: v.checkedAt, round: round, verdict: v))
                     e.previous = e.verdict.status
@@ -64,9 +86,11 @@ public struct WatchState: Sendable {
                 }
                 e.verdict = v
                 entries[k] = e
+                adjusted.append(v)
             } else {
                 entries[k] = Entry(verdict: v, since: v.checkedAt, changedRound: round, previous: nil)
                 changes.append(Change(key: k, from: nil, to: v.status, at: v.checkedAt, round: round, verdict: v))
+                adjusted.append(v)
             }
         }
         for address in resolvers.keys where !wasCurrent.contains(address) && isResolverCurrent(address) && round > 1 {
