@@ -72,11 +72,11 @@ struct QueryEngineTests {
     }
 
     @Test func slowServerAnsweredWithinTheRetry() async throws {
-        // Answers every query 0.3 s late; timeout 0.2 s: the first attempt times out,
-        // its late answer arrives during the second attempt and is accepted.
-        let r = try TestResponder { [.replyAfter(0.3, Answer.a($0.message, "192.0.2.9"))] }
+        // Answers every query 0.6 s late; timeout 0.4 s: the first attempt times out,
+        // its late answer arrives during the second attempt (0.4–0.8 s) and is accepted.
+        let r = try TestResponder { [.replyAfter(0.6, Answer.a($0.message, "192.0.2.9"))] }
         defer { r.stop() }
-        let (results, _) = await Self.run([Self.request(r.address)], Self.config(timeout: 0.2, retries: 2))
+        let (results, _) = await Self.run([Self.request(r.address)], Self.config(timeout: 0.4, retries: 2))
         let result = try #require(results.first)
         #expect(result.message?.answers.first?.rdata == "192.0.2.9")
         #expect(result.attempts == 2)
