@@ -51,21 +51,19 @@ struct CheckOptions: ParsableArguments {
     @Flag(name: .customLong("verbose"), help: "Report the remaining Globalping budget and other details on stderr.")
     var verbose = false
 
-    var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingSpacesCLI }) }
+    var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
 
+    /// Cross-option checks that need no parsing; names, types and expectations are
+    /// parsed once, by `plan()`, with the library's messages.
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("give at least one domain name to check") }
-        _ = try parseNames(names)
-        _ = try parseTypes(types)
-        _ = try parsedExpectations()
         if let minCurrent, !(0...100).contains(minCurrent) { throw ValidationError("--min-current must be a percentage from 0 to 100") }
         guard !sources.isEmpty, sources.isSubset(of: ["local", "globalping"]) else {
             throw ValidationError("--from takes local, globalping, or local,globalping")
         }
         if sources.contains("globalping") {
             guard (1...500).contains(probes) else { throw ValidationError("--probes must be from 1 to 500") }
-            guard let url = URLText.valid(globalpingURL) else { throw ValidationError("--globalping-url '\(TerminalText.escape(globalpingURL))' is not an http(s) URL") }
-            _ = url
+            guard URLText.valid(globalpingURL) != nil else { throw ValidationError("--globalping-url '\(TerminalText.escape(globalpingURL))' is not an http(s) URL") }
             do { _ = try GlobalpingVantage.parseLocations(locations, probes: probes) } catch { throw ValidationError("--locations: \(error)") }
             if !sources.contains("local") && source.resolverAddresses.count > 1 {
                 throw ValidationError("with --from globalping, --resolver names the one resolver every probe asks")
@@ -73,41 +71,18 @@ struct CheckOptions: ParsableArguments {
         }
     }
 
-    func parsedExpectations() throws -> [RecordType: [String]] {
-        var out: [RecordType: [String]] = [:]
-        for e in expectations {
-            guard let eq = e.firstIndex(of: "=") else {
-                throw ValidationError("--expect '\(TerminalText.escape(e))': write TYPE=VALUE, e.g. A=203.0.113.10")
-            }
-            let typeText = String(e[..<eq]), value = String(e[e.index(after: eq)...]).trimmingSpacesCLI
-            guard let type = RecordType(name: typeText.trimmingSpacesCLI) else {
-                throw ValidationError("--expect '\(TerminalText.escape(e))': unknown record type '\(TerminalText.escape(typeText))'")
-            }
-            guard !value.isEmpty else { throw ValidationError("--expect '\(TerminalText.escape(e))': the value is empty") }
-            if type == .a || type == .aaaa {
-                guard let ip = IPAddress(value), ip.isIPv6 == (type == .aaaa) else {
-                    throw ValidationError("--expect '\(TerminalText.escape(e))': '\(TerminalText.escape(value))' is not an \(type == .a ? "IPv4" : "IPv6") address")
-                }
-            }
-            if type == .ns || type == .cname {
-                guard (try? DomainName(value)) != nil else {
-                    throw ValidationError("--expect '\(TerminalText.escape(e))': '\(TerminalText.escape(value))' is not a valid name")
-                }
-            }
-            out[type, default: []].append(value)
-        }
-        return out
-    }
-
     /// Everything a check needs, from the command line. Bad files are usage errors (64).
     func plan() throws -> PropagationCheck.Plan {
-        let names = try parseNames(self.names)
-        let expectations = try parsedExpectations()
-        var types = try parseTypes(self.types)
-        if types.isEmpty {
-            types = expectations.isEmpty ? [.a, .aaaa, .mx] : expectations.keys.sorted().filter { $0 != .ns || noDelegation }
-            if types.isEmpty && expectations[.ns] != nil { types = [] }
+        let names: [DomainName], expectations: [RecordType: [String]]
+        var types: [RecordType]
+        do {
+            names = try CheckInput.names(self.names)
+            expectations = try CheckInput.expectations(self.expectations)
+            types = try CheckInput.types(self.types)
+        } catch {
+            throw ValidationError(error.message)
         }
+        if types.isEmpty { types = CheckInput.defaultTypes(expectations: expectations, checkDelegation: !noDelegation) }
         let local = sources.contains("local")
         var plan = PropagationCheck.Plan(names: names, types: types, resolvers: local ? try source.load() : [])
         plan.askLocally = local
@@ -115,7 +90,7 @@ struct CheckOptions: ParsableArguments {
             let token = globalpingToken ?? ProcessEnvironment.value("GLOBALPING_TOKEN")
             let client = GlobalpingClient(baseURL: URLText.valid(globalpingURL)!, token: token)
             if probes > client.maxProbesPerMeasurement {
-                Console.err("dnsprop: --probes \(probes) is over Globalping's limit of \(client.maxProbesPerMeasurement) \(token == nil ? "without a token" : "with a token"); asking \(client.maxProbesPerMeasurement)\n")
+                Console.diagnostic("--probes \(probes) is over Globalping's limit of \(client.maxProbesPerMeasurement) \(token == nil ? "without a token" : "with a token"); asking \(client.maxProbesPerMeasurement)")
             }
             let resolver = local ? nil : source.resolverAddresses.first
             plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations(locations, probes: probes),
@@ -169,39 +144,24 @@ struct CheckCommand: AsyncParsableCommand {
         defer { engine.shutdown() }
         var progress: (@Sendable (String) -> Void)? = nil
         if Console.isTerminal(2) && format == .table {
-            progress = { message in Console.err("\u{1B}[2K\rdnsprop: \(message)…") }
+            progress = { message in Console.err("\u{1B}[2K\rdnsprop: \(TerminalText.escape(message))…") }
         }
         let report = await PropagationCheck(plan: plan, engine: engine).run(progress: progress)
         if progress != nil { Console.err("\u{1B}[2K\r") }
-        if let e = report.remoteError { Console.err("dnsprop: \(e)\n") }
-        if options.verbose, let remote = plan.remote {
-            let b = remote.client.budget
-            Console.err("dnsprop: Globalping budget: rate limit remaining \(b.rateLimitRemaining.map(String.init) ?? "?"), credits remaining \(b.creditsRemaining.map(String.init) ?? "?")\n")
+        if let e = report.remoteError { Console.diagnostic(e) }
+        if options.verbose, let remote = plan.remote { Console.diagnostic(globalpingBudgetLine(remote)) }
+        let outcome = report.outcome(minCurrent: options.minCurrent)
+        switch format {
+        case .table: Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))
+        case .json: Console.out(CheckReportJSON.document(report, outcome: outcome).serialized(pretty: true) + "\n")
+        case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
+        case .csv: Console.out(CheckReportCSV.document(report))
         }
-        ReportPrinter.print(report, format: format, minCurrent: options.minCurrent)
-        let status = report.summary.exitStatus(minCurrent: options.minCurrent)
-        if status != 0 { throw ExitCode(status) }
+        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
     }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, ndjson, csv }
-
-enum ReportPrinter {
-    static func print(_ report: PropagationCheck.Report, format: OutputFormat, minCurrent: Double?) {
-        switch format {
-        case .table:
-            Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))
-        case .json:
-            Console.out(CheckReportJSON.document(report, minCurrent: minCurrent).serialized(pretty: true) + "\n")
-        case .ndjson:
-            Console.out(CheckReportJSON.ndjsonLines(report, minCurrent: minCurrent).joined(separator: "\n") + "\n")
-        case .csv:
-            var out = CheckReportJSON.csvLine(CheckReportJSON.csvHeader) + "\n"
-            for v in report.verdicts { out += CheckReportJSON.csvLine(CheckReportJSON.csvRow(v)) + "\n" }
-            Console.out(out)
-        }
-    }
-}
 
 enum URLText {
     static func valid(_ text: String) -> URL? {
@@ -215,14 +175,5 @@ enum ProcessEnvironment {
         guard let v = getenv(name) else { return nil }
         let s = String(cString: v)
         return s.isEmpty ? nil : s
-    }
-}
-
-extension String {
-    var trimmingSpacesCLI: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        return String(s)
     }
 }

@@ -8,7 +8,20 @@ import DNSProp
 /// so that interleaving with progress lines stays in order.
 enum Console {
     static func out(_ text: String) { write(fd: 1, text) }
+    /// Raw stderr, for the tool's own control sequences (progress line). Anything
+    /// that may carry network or file text goes through `diagnostic`.
     static func err(_ text: String) { write(fd: 2, text) }
+
+    /// `dnsprop: TEXT` on stderr, with every control character in TEXT escaped:
+    /// the one way a message that can carry network text (an API's error, a
+    /// measurement id, a resolver list's line) reaches the terminal.
+    static func diagnostic(_ text: String) {
+        var lines = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines += "dnsprop: " + TerminalText.escape(String(line)) + "\n"
+        }
+        write(fd: 2, lines)
+    }
 
     static func write(fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)
@@ -31,8 +44,14 @@ enum Console {
     }
 }
 
-/// Prints `dnsprop: error: …` and returns the exit code for bad input (64, EX_USAGE).
+/// Prints `dnsprop: error: …` (escaped) and returns the exit code for bad input (64, EX_USAGE).
 func usageFailure(_ message: String) -> ExitCode {
-    Console.err("dnsprop: error: \(message)\n")
+    Console.diagnostic("error: \(message)")
     return ExitCode(64)
+}
+
+/// `--verbose`: what is left of the Globalping budget.
+func globalpingBudgetLine(_ remote: GlobalpingVantage) -> String {
+    let b = remote.client.budget
+    return "Globalping budget: rate limit remaining \(b.rateLimitRemaining.map(String.init) ?? "?"), credits remaining \(b.creditsRemaining.map(String.init) ?? "?")"
 }

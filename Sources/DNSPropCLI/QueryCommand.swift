@@ -31,37 +31,31 @@ struct QueryCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("give at least one domain name") }
-        _ = try parseNames(names)
-        _ = try parseTypes(types)
     }
 
     func run() async throws {
-        let names = try parseNames(self.names)
-        let types = try parseTypes(self.types)
+        let names: [DomainName], types: [RecordType]
+        do {
+            names = try CheckInput.names(self.names)
+            types = try CheckInput.types(self.types)
+        } catch {
+            throw ValidationError(error.message)
+        }
         let resolvers = try source.load()
         let options = noRecursion ? QueryOptions.authoritative : QueryOptions.recursive
-        // One encoded template per question, shared by every resolver (only the ID differs per send).
         var templates: [QueryTemplate] = []
         for name in names { for type in types { templates.append(try QueryTemplate(name: name, type: type, options: options)) } }
-        var requests: [QueryRequest] = []
-        var owners: [Resolver] = []
-        requests.reserveCapacity(resolvers.count * templates.count)
-        for resolver in resolvers {
-            for template in templates {
-                requests.append(QueryRequest(server: resolver.address, query: template))
-                owners.append(resolver)
-            }
-        }
+        let fanOut = ResolverFanOut(resolvers: resolvers, templates: templates)
         let engine = QueryEngine(configuration: engine.configuration)
         let started = MonotonicTime.now()
-        let results = await engine.results(for: requests)
+        let results = await engine.results(for: fanOut.requests)
         let elapsed = MonotonicTime.now() - started
         // The resolver's JSON is the same on every line: serialise it once per resolver.
         var resolverJSON: [ServerAddress: String] = [:]
         var writer = JSONWriter()
         var table = TextTable(headers: ["RESOLVER", "NAME", "TYPE", "RCODE", "ANSWER", "TTL", "MS"])
         for result in results {
-            let resolver = owners[result.index]
+            let resolver = fanOut.owner(of: result.index).resolver
             switch format {
             case .ndjson:
                 let rj = resolverJSON[resolver.address] ?? ResolverJSON.object(resolver).serialized()
@@ -88,11 +82,10 @@ struct QueryCommand: AsyncParsableCommand {
         if format == .table { Console.out(table.render(maxWidths: [4: 60])) } else { Console.out(writer.out) }
         let failed = results.filter { $0.message == nil }.count
         let stats = engine.statistics
-        Console.err("\(results.count) queries to \(resolvers.count) resolvers in \(String(format3(elapsed))) s: "
+        Console.diagnostic("\(results.count) queries to \(resolvers.count) resolvers in \(String(format3(elapsed))) s: "
                     + "\(results.count - failed) answered, \(failed) without answer; "
-                    + "\(stats.retransmissions) retransmissions, \(stats.tcpFallbacks) over TCP, \(stats.unsolicited + stats.mismatched) dropped\n")
-        // Everything is printed: leave without tearing down tens of thousands of results one by one.
-        Glibc.exit(failed > 0 ? 1 : 0)
+                    + "\(stats.retransmissions) retransmissions, \(stats.tcpFallbacks) over TCP, \(stats.unsolicited + stats.mismatched) dropped")
+        if failed > 0 { throw ExitCode(1) }
     }
 }
 

@@ -42,7 +42,7 @@ struct ResolverSourceOptions: ParsableArguments {
         } else {
             list = ResolverList.bundled
         }
-        for problem in list.problems { Console.err("dnsprop: \(problem)\n") }
+        for problem in list.problems { Console.diagnostic("\(problem)") }
         guard !list.resolvers.isEmpty else {
             throw usageFailure("\(resolversFile ?? "the built-in list") holds no usable resolver")
         }

@@ -1,11 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The full-screen terminal: alternate screen, hidden cursor, size, and a
 /// guaranteed restore (also from signal handling and at exit).
 enum Terminal {
-    private nonisolated(unsafe) static var active = false
+    /// Whether the alternate screen is on. Atomic: the signal handler and the
+    /// exit hook restore the terminal from other threads than the one that entered it.
+    private static let active = Atomic<Bool>(false)
 
     static func size() -> (width: Int, height: Int) {
         var ws = winsize()
@@ -16,19 +19,18 @@ enum Terminal {
     }
 
     static func enter() {
-        guard !active else { return }
-        active = true
+        guard active.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
         Console.out("\u{1B}[?1049h\u{1B}[?25l")
         atexit { Terminal.restore() }
     }
 
+    /// Leaves the alternate screen once, whoever calls first.
     static func restore() {
-        guard active else { return }
-        active = false
+        guard active.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged else { return }
         Console.out("\u{1B}[?25h\u{1B}[?1049l")
     }
 
-    /// Redraws in place: home, each line cleared to its end, the rest of the screen cleared.
+    /// Redraws in place: home, each line cleared to its end, the rest of the screen cleared. One write per frame.
     static func draw(_ lines: [String]) {
         var out = "\u{1B}[H"
         for line in lines { out += line + "\u{1B}[K\r\n" }

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Foundation
 import Dispatch
+import Synchronization
 import DNSProp
 
 struct WatchCommand: AsyncParsableCommand {
@@ -52,144 +53,138 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try options.plan()
-        let recorder = try recordFile.map { path -> RoundRecorder in
-            do { return try RoundRecorder(path: path) } catch { throw usageFailure("--record: \(error)") }
-        }
-        let engine = QueryEngine(configuration: options.engine.configuration)
+        let recorder: RoundRecorder?
+        do { recorder = try recordFile.map { try RoundRecorder(path: $0) } } catch { throw usageFailure("--record: \(error)") }
+        let session = WatchSession(plan: plan, engine: QueryEngine(configuration: options.engine.configuration),
+                                   options: .init(interval: interval, untilPropagated: untilPropagated,
+                                                  maxWait: maxWait.flatMap(DurationText.parse), minCurrent: options.minCurrent))
         let fullScreen = format == .table && Console.isTerminal(1)
-        let colour = Console.useColour(fd: 1)
-        let started = MonotonicTime.wall()
-        let shared = SharedWatchState(WatchState(started: started))
-        let deadline = maxWait.flatMap(DurationText.parse).map { MonotonicTime.now() + $0 }
+        let verbose = options.verbose
 
-        // SIGINT / SIGTERM: restore the terminal, print the timeline, exit 130 / 143.
+        // Subscribers: the record file, then what goes to stdout.
+        if let recorder {
+            session.subscribe { event in
+                if case .roundFinished(let round) = event, let failure = recorder.append(round) { Console.diagnostic("--record \(failure)") }
+            }
+        }
+        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) : nil
+        switch format {
+        case .ndjson:
+            session.subscribe { event in
+                guard case .roundFinished(let round) = event else { return }
+                let extra: [(String, JSONValue)] = [("round", .int(round.number)), ("timestamp", .string(Timestamp.rfc3339(MonotonicTime.wall(), fraction: true)))]
+                Console.out(CheckReportJSON.ndjsonLines(round.report, outcome: round.outcome, extra: extra).joined(separator: "\n") + "\n")
+            }
+        case .table:
+            if let screen {
+                session.subscribe { _ in screen.draw() }
+            } else {
+                session.subscribe { event in
+                    guard case .roundFinished(let round) = event else { return }
+                    var out = WatchLog.lines(round)
+                    if verbose, let remote = plan.remote {
+                        out += "\(Timestamp.rfc3339(round.report.finishedAt)) \(TerminalText.escape(globalpingBudgetLine(remote)))\n"
+                    }
+                    Console.out(out)
+                }
+            }
+        }
+
+        // The first of: the session ending, SIGINT (130), SIGTERM (143).
+        let (exits, exit) = AsyncStream<Int32>.makeStream()
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         var sources: [DispatchSourceSignal] = []
         for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
             source.setEventHandler {
+                // Stop first: no round starts after this, and the recorder closes only
+                // between two of its writes (both hold its lock).
+                session.stop()
+                recorder?.close()
                 Terminal.restore()
                 if format == .table {
-                    Console.err(WatchScreen.timeline(shared.get(), now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
+                    Console.err(WatchScreen.timeline(session.state, now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
                 }
-                recorder?.close()
-                Glibc.exit(code)
+                exit.yield(code)
             }
             source.activate()
             sources.append(source)
         }
-        if fullScreen { Terminal.enter() }
-        defer { if fullScreen { Terminal.restore() } }
-
-        while true {
-            if fullScreen {
-                draw(shared.get(), plan: plan, colour: colour, nextRound: nil, status: "checking…")
+        defer { sources.forEach { $0.cancel() } }
+        if let screen { screen.start() }
+        Task {
+            let ending = await session.run()
+            recorder?.close()
+            screen?.stop()
+            Terminal.restore()
+            if format == .table {
+                Console.out(WatchScreen.timeline(session.state, now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
             }
-            let fresh = await PropagationCheck(plan: plan, engine: engine).run()
-            let changes = shared.update { $0.update(with: fresh) }
-            let state = shared.get()
-            let report = state.lastReport ?? fresh   // with what only history shows (served past expiry)
-            recorder?.append(round: state.round, report: report, minCurrent: options.minCurrent)
-            switch format {
-            case .ndjson:
-                let extra: [(String, JSONValue)] = [("round", .int(state.round)), ("timestamp", .string(Timestamp.rfc3339(MonotonicTime.wall(), fraction: true)))]
-                Console.out(CheckReportJSON.ndjsonLines(report, minCurrent: options.minCurrent, extra: extra).joined(separator: "\n") + "\n")
-            case .table where !fullScreen:
-                logRound(state, changes: changes, report: report, remote: plan.remote)
-            case .table:
-                break
-            }
-            let converged = report.summary.exitStatus(minCurrent: options.minCurrent) == 0
-            if untilPropagated && converged {
-                finish(state, fullScreen: fullScreen)
-                recorder?.close()
-                return
-            }
-            if let deadline, MonotonicTime.now() >= deadline {
-                finish(state, fullScreen: fullScreen)
-                Console.err("dnsprop: not converged within \(maxWait ?? "")\n")
-                recorder?.close()
-                throw ExitCode(1)
-            }
-            // Wait for the next round; on a terminal, redraw each second so TTLs count down.
-            let next = MonotonicTime.wall() + interval
-            while MonotonicTime.wall() < next {
-                if let deadline, MonotonicTime.now() >= deadline { break }
-                if fullScreen { draw(state, plan: plan, colour: colour, nextRound: next, status: nil) }
-                let step = min(1.0, next - MonotonicTime.wall())
-                if step > 0 { try? await Task.sleep(nanoseconds: UInt64(step * 1e9)) }
+            switch ending {
+            case .converged: exit.yield(0)
+            case .maxWaitPassed:
+                Console.diagnostic("not converged within \(maxWait ?? "")")
+                exit.yield(1)
+            case .stopped: break     // a signal stopped it and has said how to exit
             }
         }
-    }
-
-    func draw(_ state: WatchState, plan: PropagationCheck.Plan, colour: Bool, nextRound: Double?, status: String?) {
-        let size = Terminal.size()
-        var lines = WatchScreen(width: size.width, height: size.height, colour: colour)
-            .render(state, names: plan.names, now: MonotonicTime.wall(), nextRound: nextRound, interval: interval)
-        if let status, state.round == 0 { lines.append(status) }
-        Terminal.draw(Array(lines.prefix(size.height)))
-    }
-
-    func logRound(_ state: WatchState, changes: [WatchState.Change], report: PropagationCheck.Report, remote: GlobalpingVantage?) {
-        let stamp = Timestamp.rfc3339(report.finishedAt)
-        var out = ""
-        for c in changes where c.from != nil {
-            let v = c.verdict
-            out += "\(stamp) round \(c.round): \(v.resolver.address) \(v.name) \(v.isDelegationCheck ? "NS (delegation)" : v.type.name): "
-                + "\(c.from!.rawValue) -> \(c.to.rawValue)" + (c.to == .current ? "" : " (\(TerminalText.escape(v.reason)))") + "\n"
-        }
-        out += "\(stamp) round \(state.round): " + CheckReportTable(colour: false, now: report.finishedAt).summaryLine(report) + "\n"
-        if let note = state.roundNote { out += "\(stamp) \(TerminalText.escape(note))\n" }
-        if options.verbose, let remote = remote {
-            let b = remote.client.budget
-            out += "\(stamp) Globalping budget: rate limit remaining \(b.rateLimitRemaining.map(String.init) ?? "?"), credits remaining \(b.creditsRemaining.map(String.init) ?? "?")\n"
-        }
-        Console.out(out)
-    }
-
-    func finish(_ state: WatchState, fullScreen: Bool) {
-        if fullScreen { Terminal.restore() }
-        if format == .table {
-            Console.out(WatchScreen.timeline(state, now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
-        }
+        var code: Int32 = 0
+        for await c in exits { code = c; break }
+        if code != 0 { throw ExitCode(code) }
     }
 }
 
-/// The watch state, readable from the signal handler while rounds update it.
-final class SharedWatchState: @unchecked Sendable {   // guarded by `lock`
-    private var state: WatchState
-    private let lock = NSLock()
-    init(_ state: WatchState) { self.state = state }
-    func get() -> WatchState { lock.withLock { state } }
-    func update<R>(_ body: (inout WatchState) -> R) -> R { lock.withLock { body(&state) } }
-}
+/// The full-screen view of a running watch: redrawn when a round starts or ends,
+/// every second so that TTLs count down, and at once when the terminal is resized
+/// (SIGWINCH). Draws are serialised, one write per frame.
+final class WatchTerminalView: Sendable {
+    let session: WatchSession
+    let colour: Bool
+    private let drawing = Mutex<Bool>(false)      // held while a frame is built and written; true once stopped
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
+    private let resize = Mutex<DispatchSourceSignal?>(nil)
 
-/// `--record FILE`: each round appended in one write and synced, so a crash loses at most the round in progress.
-final class RoundRecorder: @unchecked Sendable {   // used from the watch loop only (and closed by a signal handler)
-    private var fd: Int32
-
-    init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileText.ReadError(path: path, reason: String(cString: strerror(errno))) }
+    init(session: WatchSession, colour: Bool) {
+        self.session = session
+        self.colour = colour
     }
 
-    func append(round: Int, report: PropagationCheck.Report, minCurrent: Double?) {
-        guard fd >= 0 else { return }
-        let extra: [(String, JSONValue)] = [("round", .int(round)), ("timestamp", .string(Timestamp.rfc3339(report.finishedAt, fraction: true)))]
-        let text = CheckReportJSON.ndjsonLines(report, minCurrent: minCurrent, extra: extra).joined(separator: "\n") + "\n"
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; break }
-            offset += n
+    func start() {
+        Terminal.enter()
+        signal(SIGWINCH, SIG_IGN)
+        resize.withLock { slot in
+            let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .main)
+            source.setEventHandler { [weak self] in self?.draw() }
+            source.activate()
+            slot = source
         }
-        fsync(fd)
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                self?.draw()
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+        ticker.withLock { $0 = task }
+        draw()
     }
 
-    func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    func stop() {
+        drawing.withLock { $0 = true }
+        ticker.withLock { $0?.cancel() }
+        resize.withLock { $0?.cancel() }
+    }
+
+    func draw() {
+        drawing.withLock { stopped in
+            guard !stopped else { return }
+            let size = Terminal.size()
+            let state = session.state
+            let now = MonotonicTime.wall()
+            var lines = WatchScreen(width: size.width, height: size.height, colour: colour)
+                .render(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval)
+            if state.round == 0 { lines.append("checking…") }
+            Terminal.draw(Array(lines.prefix(size.height)))
+        }
     }
 }
-

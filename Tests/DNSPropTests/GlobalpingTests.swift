@@ -39,7 +39,7 @@ struct GlobalpingTests {
         return plan
     }
 
-    func run(_ plan: PropagationCheck.Plan) async -> PropagationCheck.Report {
+    func run(_ plan: PropagationCheck.Plan) async -> PropagationReport {
         let engine = QueryEngine()
         defer { engine.shutdown() }
         return await PropagationCheck(plan: plan, engine: engine).run()
@@ -78,7 +78,7 @@ struct GlobalpingTests {
         #expect(locations[4]["magic"] as? String == "Sydney")
         #expect(post.headers["authorization"] == nil)
         // The JSON row carries the probe's labels.
-        let json = CheckReportJSON.document(report, minCurrent: nil).serialized()
+        let json = CheckReportJSON.document(report, outcome: report.outcome(minCurrent: nil)).serialized()
         #expect(json.contains(#""vantage":{"network":"globalping","asn":202422"#))
     }
 

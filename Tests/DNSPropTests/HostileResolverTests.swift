@@ -24,9 +24,9 @@ struct HostileResolverTests {
         let verdict = try #require(report.verdicts.first)
         var outputs: [String: String] = [:]
         outputs["table"] = CheckReportTable(colour: false).render(report)
-        outputs["json"] = CheckReportJSON.document(report, minCurrent: nil).serialized(pretty: true)
-        outputs["ndjson"] = CheckReportJSON.ndjsonLines(report, minCurrent: nil).joined(separator: "\n")
-        outputs["csv"] = ([CheckReportJSON.csvHeader] + report.verdicts.map(CheckReportJSON.csvRow)).map(CheckReportJSON.csvLine).joined(separator: "\n")
+        outputs["json"] = CheckReportJSON.document(report, outcome: report.outcome(minCurrent: nil)).serialized(pretty: true)
+        outputs["ndjson"] = CheckReportJSON.ndjsonLines(report, outcome: report.outcome(minCurrent: nil)).joined(separator: "\n")
+        outputs["csv"] = ([CheckReportCSV.csvHeader] + report.verdicts.map(CheckReportCSV.csvRow)).map(CheckReportCSV.csvLine).joined(separator: "\n")
         try assertWellFormed(outputs)
         return (verdict, outputs)
     }
@@ -46,7 +46,7 @@ struct HostileResolverTests {
         }
         // CSV: every row has as many fields as the header (quotes respected).
         let rows = outputs["csv"]!.split(separator: "\n").map(Self.csvFields)
-        for row in rows { #expect(row.count == CheckReportJSON.csvHeader.count, "\(row)") }
+        for row in rows { #expect(row.count == CheckReportCSV.csvHeader.count, "\(row)") }
     }
 
     static func csvFields(_ line: Substring) -> [String] {

@@ -7,16 +7,18 @@ struct WatchTests {
     static let r2 = Resolver(address: try! ServerAddress(parsing: "192.0.2.2"), operatorName: "Two\u{1B}[2J")
 
     static func verdict(_ r: Resolver, _ status: VerdictStatus, at: Double, ttl: UInt32? = nil) -> Verdict {
-        Verdict(resolver: r, name: "victim.com.", type: .a, status: status, reason: "because \u{1B}]0;x\u{07}",
+        Verdict(resolver: r, question: CheckQuestion(name: try! DomainName("victim.com"), type: .a), status: status,
+                reason: "because \u{1B}]0;x\u{07}",
                 answers: [status == .current ? "192.0.2.10" : "208.91.197.46"], ttl: ttl,
-                expiresAt: ttl.map { at + Double($0) }, rcode: "NOERROR", rttMs: 1, attempts: 1, transport: .udp,
-                retriedAfterServfail: false, parking: nil, checkedAt: at, isDelegationCheck: false)
+                expiresAt: ttl.map { at + Double($0) }, rcode: .noError, rttMs: 1, attempts: 1, transport: .udp,
+                retriedAfterServfail: false, parking: nil, checkedAt: at)
     }
 
-    static func report(_ verdicts: [Verdict], at: Double) -> PropagationCheck.Report {
+    static func report(_ verdicts: [Verdict], at: Double) -> PropagationReport {
         let truth = Truth(name: try! DomainName("victim.com"), type: .a, answer: .data([]), source: .expected, notes: [], failure: nil)
-        return PropagationCheck.Report(startedAt: at, finishedAt: at, names: [try! DomainName("victim.com")], truths: [truth],
-                                       verdicts: verdicts, summary: Summary(verdicts: verdicts, truths: [truth], resolverCount: 2))
+        return PropagationReport(startedAt: at, finishedAt: at, names: [try! DomainName("victim.com")],
+                                 questions: [QuestionReport(question: CheckQuestion(name: truth.name, type: .a), truth: truth, verdicts: verdicts)],
+                                 resolverCount: 2)
     }
 
     @Test func changesFlipsAndTimeline() {

@@ -27,22 +27,6 @@ public struct PropagationCheck: Sendable {
         }
     }
 
-    public struct TruthKey: Hashable, Sendable {
-        public var name: String
-        public var type: RecordType
-    }
-
-    public struct Report: Sendable {
-        public var startedAt: Double
-        public var finishedAt: Double
-        public var names: [DomainName]
-        public var truths: [Truth]
-        public var verdicts: [Verdict]
-        public var summary: Summary
-        /// Why the remote vantage points gave nothing (rate limit, no probes…), if they did not.
-        public var remoteError: String?
-    }
-
     public let plan: Plan
     public let engine: QueryEngine
 
@@ -51,89 +35,82 @@ public struct PropagationCheck: Sendable {
         self.engine = engine
     }
 
-    public func run(progress: (@Sendable (String) -> Void)? = nil) async -> Report {
-        let started = MonotonicClock.wallSeconds()
+    public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
+        let started = MonotonicTime.wall()
         progress?("establishing the truth")
         let truths = await establishTruth()
-
-        // Every resolver × every (name, type) with a truth or an expectation, plus the delegation checks.
-        struct Job { var resolver: Resolver; var truth: Truth; var isDelegation: Bool }
-        var jobs: [Job] = []
-        var requests: [QueryRequest] = []
-        // One encoded template per question, shared by every resolver.
-        let templates = truths.map { try? QueryTemplate(name: $0.name, type: $0.type, options: .recursive) }
-        for resolver in plan.askLocally ? plan.resolvers : [] {
-            for (t, template) in zip(truths, templates) {
-                guard let template else { continue }
-                jobs.append(Job(resolver: resolver, truth: t.truth, isDelegation: t.isDelegation))
-                requests.append(QueryRequest(server: resolver.address, query: template))
-            }
-        }
-        progress?("asking \(plan.resolvers.count) resolvers \(requests.count) questions")
-        var results = await engine.results(for: requests)
-        var retried = Set<Int>()
-        let servfails = results.filter { $0.message?.rcode == .servFail }.map(\.index)
-        if !servfails.isEmpty {
-            // Resolvers SERVFAIL transiently (Knot Resolver on a zone it has not seen yet): ask once more.
-            progress?("asking \(servfails.count) SERVFAIL answers again")
-            try? await Task.sleep(nanoseconds: UInt64(plan.servfailPause * 1e9))
-            let again = await engine.results(for: servfails.map { requests[$0] })
-            for (i, result) in again.enumerated() {
-                var r = result
-                r.index = servfails[i]
-                r.attempts += results[servfails[i]].attempts
-                results[servfails[i]] = r
-                retried.insert(servfails[i])
-            }
-        }
+        let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
         let classifier = VerdictClassifier(signatures: plan.signatures)
-        var verdicts = results.map { r in
-            classifier.classify(.init(resolver: jobs[r.index].resolver, result: r, truth: jobs[r.index].truth,
-                                      retriedAfterServfail: retried.contains(r.index), isDelegationCheck: jobs[r.index].isDelegation))
+        var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
+
+        // Every resolver × every question, plus a SERVFAIL asked again once.
+        let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: .recursive) }
+        let asked = truths.indices.filter { templates[$0] != nil }
+        if plan.askLocally {
+            let fanOut = ResolverFanOut(resolvers: plan.resolvers, templates: asked.map { templates[$0]! })
+            progress?("asking \(plan.resolvers.count) resolvers \(fanOut.requests.count) questions")
+            var results = await engine.results(for: fanOut.requests)
+            var retried = Set<Int>()
+            let servfails = results.filter { $0.message?.rcode == .servFail }.map(\.index)
+            if !servfails.isEmpty {
+                // Resolvers SERVFAIL transiently (Knot Resolver on a zone it has not seen yet): ask once more.
+                progress?("asking \(servfails.count) SERVFAIL answers again")
+                try? await Task.sleep(nanoseconds: UInt64(plan.servfailPause * 1e9))
+                let again = await engine.results(for: servfails.map { fanOut.requests[$0] })
+                for (i, result) in again.enumerated() {
+                    var r = result
+                    r.index = servfails[i]
+                    r.attempts += results[servfails[i]].attempts
+                    results[servfails[i]] = r
+                    retried.insert(servfails[i])
+                }
+            }
+            for r in results {
+                let (resolver, slot) = fanOut.owner(of: r.index)
+                let t = truths[asked[slot]]
+                verdicts[asked[slot]].append(classifier.classify(.init(resolver: resolver, result: r, truth: t.truth, kind: t.kind,
+                                                                       retriedAfterServfail: retried.contains(r.index))))
+            }
         }
         // Remote probes: the same truths, the same classifier.
         var remoteError: String? = nil
         var remoteResolvers = Set<ServerAddress>()
         if let remote = plan.remote {
-            let asked = zip(truths, templates).compactMap { t, template in template.map { (t, $0) } }
             progress?("asking Globalping probes \(asked.count) questions")
             do {
-                let observations = try await remote.observe(asked.map(\.1))
-                for ((t, _), list) in zip(asked, observations) {
+                let observations = try await remote.observe(asked.map { templates[$0]! })
+                for (slot, list) in observations.enumerated() where slot < asked.count {
+                    let t = truths[asked[slot]]
                     for o in list {
                         remoteResolvers.insert(o.resolver.address)
-                        verdicts.append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth,
-                                                                  isDelegationCheck: t.isDelegation)))
+                        verdicts[asked[slot]].append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth, kind: t.kind)))
                     }
                 }
             } catch {
                 remoteError = "\(error)"
             }
         }
-        let finished = MonotonicClock.wallSeconds()
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
-        return Report(startedAt: started, finishedAt: finished, names: plan.names, truths: truths.map(\.truth),
-                      verdicts: verdicts, summary: Summary(verdicts: verdicts, truths: truths.map(\.truth), resolverCount: resolverCount),
-                      remoteError: remoteError)
+        return PropagationReport(startedAt: started, finishedAt: MonotonicTime.wall(), names: plan.names,
+                                 questions: questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) },
+                                 resolverCount: resolverCount, remoteError: remoteError)
     }
 
-    struct PlannedTruth { var truth: Truth; var isDelegation: Bool; var name: DomainName { truth.name }; var type: RecordType { truth.type } }
+    struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }
 
     func establishTruth() async -> [PlannedTruth] {
         let iterative = IterativeResolver(engine: engine, options: plan.iteration)
         let finder = TruthFinder(resolver: iterative)
-        var planned: [(DomainName, RecordType, Bool)] = []
-        for name in plan.names { for type in plan.types { planned.append((name, type, false)) } }
+        var planned: [(DomainName, RecordType)] = []
+        for name in plan.names { for type in plan.types { planned.append((name, type)) } }
         var out: [PlannedTruth] = []
         await withTaskGroup(of: (Int, PlannedTruth).self) { group in
-            for (i, (name, type, isDelegation)) in planned.enumerated() {
+            for (i, (name, type)) in planned.enumerated() {
                 group.addTask {
                     if let expected = plan.expectations[type] {
-                        let values = expected.map { AnswerChain.normalise($0, type: type) }
-                        return (i, PlannedTruth(truth: Truth(name: name, type: type, answer: nil, expectedValues: values,
-                                                             source: .expected, notes: [], failure: nil), isDelegation: isDelegation))
+                        return (i, PlannedTruth(truth: Truth.expected(name: name, type: type, values: expected), kind: .record))
                     }
-                    return (i, PlannedTruth(truth: await finder.truth(for: name, type: type), isDelegation: isDelegation))
+                    return (i, PlannedTruth(truth: await finder.truth(for: name, type: type), kind: .record))
                 }
             }
             var collected: [(Int, PlannedTruth)] = []
@@ -153,64 +130,50 @@ public struct PropagationCheck: Sendable {
                 if let d = try? await iterative.delegation(for: name), !d.zone.isRoot, !zones.contains(d.zone) { zones.append(d.zone) }
             }
         }
-        for zone in zones where !out.contains(where: { $0.name == zone && $0.type == .ns }) {
+        for zone in zones where !out.contains(where: { $0.truth.name == zone && $0.truth.type == .ns }) {
             var t: Truth
             if let expected = plan.expectations[.ns] {
-                t = Truth(name: zone, type: .ns, answer: nil, expectedValues: expected.map { AnswerChain.normalise($0, type: .ns) },
-                          source: .expected, notes: [], failure: nil)
+                t = Truth.expected(name: zone, type: .ns, values: expected)
             } else {
                 t = await finder.truth(for: zone, type: .ns)
             }
             t.notes += await finder.delegationNotes(for: zone)
-            out.append(PlannedTruth(truth: t, isDelegation: true))
+            out.append(PlannedTruth(truth: t, kind: .delegation))
         }
         return out
     }
 }
 
-/// Counts and the convergence decision.
-public struct Summary: Sendable {
-    public var counts: [VerdictStatus: Int]
-    public var resolverCount: Int
-    /// Resolvers whose every verdict is current.
-    public var resolversCurrent: Int
-    /// Resolvers that answered at least one question.
-    public var resolversAnswering: Int
-    /// The moment the last known non-current cache should expire.
-    public var lastExpiry: Double?
-    /// Parking providers seen, most frequent first.
-    public var parkingProviders: [(String, Int)]
-    public var truthEstablished: Bool
+extension Truth {
+    /// The truth a user states with `--expect TYPE=VALUE`, normalised for comparison.
+    public static func expected(name: DomainName, type: RecordType, values: [String]) -> Truth {
+        Truth(name: name, type: type, answer: nil, expectedValues: values.map { AnswerChain.normalise($0, type: type) },
+              source: .expected, notes: [], failure: nil)
+    }
+}
 
-    init(verdicts: [Verdict], truths: [Truth], resolverCount: Int) {
-        var counts: [VerdictStatus: Int] = [:]
-        for v in verdicts { counts[v.status, default: 0] += 1 }
-        self.counts = counts
-        self.resolverCount = resolverCount
-        var byResolver: [ServerAddress: [Verdict]] = [:]
-        for v in verdicts { byResolver[v.resolver.address, default: []].append(v) }
-        resolversCurrent = byResolver.values.filter { $0.allSatisfy { $0.status == .current } }.count
-        resolversAnswering = byResolver.values.filter { $0.contains { $0.status.isAnswering } }.count
-        lastExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap(\.expiresAt).max()
-        var providers: [String: Int] = [:]
-        for v in verdicts { if let p = v.parking { providers[p.provider, default: 0] += 1 } }
-        parkingProviders = providers.sorted { $0.value > $1.value }
-        truthEstablished = !truths.isEmpty && truths.allSatisfy { $0.answer != nil || $0.expectedValues != nil }
+/// Every resolver asked every question: one request per (resolver, question),
+/// resolver by resolver, and the way back from a request's index to both.
+/// Each question's encoded template is shared by every resolver (only the ID
+/// differs per send).
+public struct ResolverFanOut: Sendable {
+    public let resolvers: [Resolver]
+    public let templates: [QueryTemplate]
+    public let requests: [QueryRequest]
+
+    public init(resolvers: [Resolver], templates: [QueryTemplate]) {
+        self.resolvers = resolvers
+        self.templates = templates
+        var requests: [QueryRequest] = []
+        requests.reserveCapacity(resolvers.count * templates.count)
+        for resolver in resolvers {
+            for template in templates { requests.append(QueryRequest(server: resolver.address, query: template)) }
+        }
+        self.requests = requests
     }
 
-    public func count(_ s: VerdictStatus) -> Int { counts[s] ?? 0 }
-
-    /// Verdicts of resolvers that answered, current ones among them.
-    public var answeringVerdicts: Int { VerdictStatus.allCases.filter(\.isAnswering).reduce(0) { $0 + count($1) } }
-    public var currentPercent: Double {
-        answeringVerdicts == 0 ? 0 : Double(count(.current)) * 100 / Double(answeringVerdicts)
-    }
-
-    /// 0 converged, 1 not converged, 2 cannot tell. `minCurrent` is a percentage of answering verdicts.
-    public func exitStatus(minCurrent: Double?) -> Int32 {
-        if !truthEstablished || answeringVerdicts == 0 { return 2 }
-        if let minCurrent { return currentPercent >= minCurrent ? 0 : 1 }
-        let bad = VerdictStatus.allCases.filter(\.isNotConverged).reduce(0) { $0 + count($1) }
-        return bad == 0 ? 0 : 1
+    /// The resolver a request went to, and the index of its question in `templates`.
+    public func owner(of requestIndex: Int) -> (resolver: Resolver, question: Int) {
+        (resolvers[requestIndex / templates.count], requestIndex % templates.count)
     }
 }

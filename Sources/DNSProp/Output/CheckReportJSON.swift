@@ -29,7 +29,7 @@ public enum CheckReportJSON {
     public static func verdict(_ v: Verdict) -> JSONValue {
         .object([
             ("resolver", ResolverJSON.object(v.resolver)),
-            ("name", .string(v.name)),
+            ("name", .string(v.name.text)),
             ("type", .string(v.type.name)),
             ("check", .string(v.isDelegationCheck ? "delegation" : "record")),
             ("status", .string(v.status.rawValue)),
@@ -37,7 +37,7 @@ public enum CheckReportJSON {
             ("answers", .array(v.answers.map { .string($0) })),
             ("ttl", v.ttl.map { .int(Int($0)) } ?? .null),
             ("expiresAt", v.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null),
-            ("rcode", .optional(v.rcode)),
+            ("rcode", .optional(v.rcode?.name)),
             ("rttMs", v.rttMs.map { .double($0) } ?? .null),
             ("attempts", .int(v.attempts)),
             ("transport", .string(v.transport.rawValue)),
@@ -49,7 +49,9 @@ public enum CheckReportJSON {
         ])
     }
 
-    public static func summary(_ s: Summary, minCurrent: Double?) -> JSONValue {
+    /// The summary and the decision `VerdictPolicy` drew from it (`outcome`), which
+    /// this writer only reports: `exitStatus` is the outcome's.
+    public static func summary(_ s: Summary, outcome: VerdictPolicy.Outcome) -> JSONValue {
         .object([
             ("resolvers", .int(s.resolverCount)),
             ("resolversCurrent", .int(s.resolversCurrent)),
@@ -57,13 +59,14 @@ public enum CheckReportJSON {
             ("counts", .object(VerdictStatus.allCases.map { ($0.rawValue, .int(s.count($0))) })),
             ("currentPercent", .double((s.currentPercent * 10).rounded() / 10)),
             ("lastExpiry", s.lastExpiry.map { .string(Timestamp.rfc3339($0)) } ?? .null),
-            ("parkingProviders", .array(s.parkingProviders.map { .object([("provider", .string($0.0)), ("results", .int($0.1))]) })),
+            ("parkingProviders", .array(s.parkingProviders.map { .object([("provider", .string($0.provider)), ("results", .int($0.results))]) })),
             ("truthEstablished", .bool(s.truthEstablished)),
-            ("exitStatus", .int(Int(s.exitStatus(minCurrent: minCurrent)))),
+            ("outcome", .string(outcome.rawValue)),
+            ("exitStatus", .int(Int(outcome.exitStatus))),
         ])
     }
 
-    public static func document(_ r: PropagationCheck.Report, minCurrent: Double?) -> JSONValue {
+    public static func document(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> JSONValue {
         .object([
             ("schemaVersion", .int(schemaVersion)),
             ("tool", .string("dnsprop \(DNSPropVersion.string)")),
@@ -72,12 +75,12 @@ public enum CheckReportJSON {
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
             ("results", .array(r.verdicts.map(verdict))),
-            ("summary", summary(r.summary, minCurrent: minCurrent)),
+            ("summary", summary(r.summary, outcome: outcome)),
         ])
     }
 
     /// NDJSON: one line per result, then one summary line (with the truth).
-    public static func ndjsonLines(_ r: PropagationCheck.Report, minCurrent: Double?, extra: [(String, JSONValue)] = []) -> [String] {
+    public static func ndjsonLines(_ r: PropagationReport, outcome: VerdictPolicy.Outcome, extra: [(String, JSONValue)] = []) -> [String] {
         var lines = r.verdicts.map { v -> String in
             guard case .object(let pairs) = verdict(v) else { return "" }
             return JSONValue.object([("event", .string("result"))] + extra + pairs).serialized()
@@ -88,40 +91,8 @@ public enum CheckReportJSON {
             ("finishedAt", .string(Timestamp.rfc3339(r.finishedAt, fraction: true))),
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
-            ("summary", summary(r.summary, minCurrent: minCurrent)),
+            ("summary", summary(r.summary, outcome: outcome)),
         ]).serialized())
         return lines
-    }
-
-    public static let csvHeader = ["resolver", "port", "operator", "country", "name", "type", "check", "status", "reason",
-                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport"]
-
-    public static func csvRow(_ v: Verdict) -> [String] {
-        [v.resolver.address.ip.description, String(v.resolver.address.port), v.resolver.operatorName ?? "",
-         v.resolver.countryCode ?? "", v.name, v.type.name, v.isDelegationCheck ? "delegation" : "record",
-         v.status.rawValue, v.reason, v.answers.joined(separator: " "), v.ttl.map(String.init) ?? "",
-         v.expiresAt.map { Timestamp.rfc3339($0) } ?? "", v.rcode ?? "",
-         v.rttMs.map { String($0) } ?? "", String(v.attempts), v.transport.rawValue]
-    }
-
-    /// RFC 4180 quoting, control characters escaped, and a leading = + - @ defused
-    /// so that a spreadsheet never runs network text as a formula.
-    public static func csvLine(_ fields: [String]) -> String {
-        fields.map { raw -> String in
-            var f = TerminalText.escape(raw)
-            if let c = f.first, "=+-@".contains(c), Double(f) == nil { f = "'" + f }
-            if f.contains(",") || f.contains("\"") || f.contains(" ") && f.hasPrefix(" ") || f.contains("\n") {
-                f = "\"" + f.replacingAll("\"", with: "\"\"") + "\""
-            }
-            return f
-        }.joined(separator: ",")
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }

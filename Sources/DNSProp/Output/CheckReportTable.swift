@@ -9,7 +9,7 @@ public struct CheckReportTable {
         self.now = now
     }
 
-    public func summaryLine(_ r: PropagationCheck.Report) -> String {
+    public func summaryLine(_ r: PropagationReport) -> String {
         let s = r.summary
         var parts: [String] = []
         let answering = s.resolversAnswering
@@ -17,7 +17,7 @@ public struct CheckReportTable {
         for status in VerdictStatus.allCases where status != .current && s.count(status) > 0 {
             var text = "\(s.count(status)) \(status.rawValue)"
             if status == .parked, !s.parkingProviders.isEmpty {
-                text += " (" + s.parkingProviders.prefix(2).map(\.0).joined(separator: ", ") + ")"
+                text += " (" + s.parkingProviders.prefix(2).map(\.provider).joined(separator: ", ") + ")"
             }
             parts.append(text)
         }
@@ -29,18 +29,18 @@ public struct CheckReportTable {
         return TerminalText.escape(parts.joined(separator: "; "))
     }
 
-    public func render(_ r: PropagationCheck.Report) -> String {
+    public func render(_ r: PropagationReport) -> String {
         var out = Self.wrap(summaryLine(r), width: 80).map { paint($0, .bold) + "\n" }.joined()
-        for truth in r.truths {
-            let verdicts = r.verdicts.filter { DomainName.equalPresentation($0.name, truth.name.text) && $0.type == truth.type }
+        for q in r.questions {
+            let truth = q.truth
             out += "\n" + paint(TextTable.clip(TerminalText.escape(truthLine(truth)), to: 80), .bold) + "\n"
             for note in truth.notes { out += TextTable.clip("  note: " + TerminalText.escape(note), to: 80) + "\n" }
             var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"])
             // Widths that keep a row within 80 columns: 8+2+17+2+12+2+20+2+6+2+7.
             var reasons: [Int: String] = [:]
-            let sorted = verdicts.sorted { order($0.status) < order($1.status) }
+            let sorted = q.verdicts.sorted(by: VerdictPolicy.worstFirst)
             for (i, v) in sorted.enumerated() {
-                let answer = v.answers.isEmpty ? (v.rcode.map { $0 == "NOERROR" ? "-" : $0 } ?? "-") : v.answers.joined(separator: " ")
+                let answer = v.answers.isEmpty ? (v.rcode.map { $0 == .noError ? "-" : $0.name } ?? "-") : v.answers.joined(separator: " ")
                 table.append([v.status.rawValue, v.resolver.display, v.resolver.operatorName ?? "",
                               answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""])
                 if v.status != .current { reasons[i] = v.reason }
@@ -49,7 +49,7 @@ public struct CheckReportTable {
             for (i, line) in rendered.enumerated() where !line.isEmpty {
                 if i == 0 { out += paint(String(line), .dim) + "\n"; continue }
                 let v = sorted[i - 1]
-                out += colourStatus(String(line), v.status) + "\n"
+                out += StatusStyle.paint(String(line), v.status, colour: colour) + "\n"
                 if let reason = reasons[i - 1] {
                     out += paint("    " + TextTable.clip(TerminalText.escape(reason), to: 76), .dim) + "\n"
                 }
@@ -93,19 +93,7 @@ public struct CheckReportTable {
         return lines.map { TextTable.clip($0, to: width) }
     }
 
-    func order(_ s: VerdictStatus) -> Int { VerdictStatus.allCases.firstIndex(of: s).map { s == .current ? 100 : $0 } ?? 0 }
+    enum Style: String { case bold = "1", dim = "2" }
 
-    enum Style: String { case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", magenta = "35", grey = "90" }
-
-    func paint(_ s: String, _ style: Style) -> String { colour ? "\u{1B}[\(style.rawValue)m\(s)\u{1B}[0m" : s }
-
-    func colourStatus(_ line: String, _ status: VerdictStatus) -> String {
-        switch status {
-        case .current: return paint(line, .green)
-        case .stale: return paint(line, .yellow)
-        case .parked: return paint(line, .magenta)
-        case .nxdomain, .nodata, .servfail: return paint(line, .red)
-        case .timeout, .error, .refused: return paint(line, .grey)
-        }
-    }
+    func paint(_ s: String, _ style: Style) -> String { StatusStyle.paint(s, sgr: style.rawValue, colour: colour) }
 }

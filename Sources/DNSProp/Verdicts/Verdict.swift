@@ -1,4 +1,4 @@
-/// The status of one resolver for one (name, type).
+/// The status of one resolver for one question.
 public enum VerdictStatus: String, Sendable, Hashable, CaseIterable, Codable {
     /// The answer equals the truth.
     case current
@@ -15,29 +15,42 @@ public enum VerdictStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case timeout
     /// Malformed answer, transport failure, or not a recursive answer.
     case error
+}
 
-    /// Statuses that mean "answered, but not yet converged" (exit status 1).
-    public var isNotConverged: Bool {
-        switch self {
-        case .stale, .parked, .nxdomain, .nodata, .servfail: return true
-        default: return false
-        }
+/// What a check asks every resolver: a name and a type, either for its own sake
+/// (`record`) or as the zone's NS set, to see which delegation a resolver follows.
+public struct CheckQuestion: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// A record type the user asked about.
+        case record
+        /// The zone's NS set, asked to see which name servers a resolver still follows.
+        case delegation
     }
 
-    /// Whether the resolver gave a DNS answer at all (counts towards the "answering" base).
-    public var isAnswering: Bool {
-        switch self {
-        case .timeout, .error, .refused: return false
-        default: return true
-        }
+    public var name: DomainName
+    public var type: RecordType
+    public var kind: Kind
+
+    public init(name: DomainName, type: RecordType, kind: Kind = .record) {
+        self.name = name
+        self.type = type
+        self.kind = kind
+    }
+
+    public var isDelegation: Bool { kind == .delegation }
+
+    /// `victim.com. A`, or `victim.com. NS (delegation)`.
+    public var description: String { "\(name.text) \(type.name)" + (isDelegation ? " (delegation)" : "") }
+
+    public static func < (a: CheckQuestion, b: CheckQuestion) -> Bool {
+        (a.name.text, a.type.rawValue, a.kind == .delegation ? 1 : 0) < (b.name.text, b.type.rawValue, b.kind == .delegation ? 1 : 0)
     }
 }
 
-/// One row of a check: a resolver, a question, what it answered, and the verdict.
+/// One resolver's answer to one question, judged against the truth.
 public struct Verdict: Sendable {
     public var resolver: Resolver
-    public var name: String
-    public var type: RecordType
+    public var question: CheckQuestion
     public var status: VerdictStatus
     public var reason: String
     /// The answer records relevant to the question, in presentation form.
@@ -46,7 +59,8 @@ public struct Verdict: Sendable {
     public var ttl: UInt32?
     /// When this cached answer should expire (wall-clock seconds), for non-current answers.
     public var expiresAt: Double?
-    public var rcode: String?
+    /// The response code of the answer; nil when no answer came (timeout, transport failure).
+    public var rcode: ResponseCode?
     public var rttMs: Double?
     public var attempts: Int
     public var transport: Transport
@@ -54,8 +68,31 @@ public struct Verdict: Sendable {
     public var retriedAfterServfail: Bool
     public var parking: ParkingSignatures.Match?
     public var checkedAt: Double
-    /// This check was not about an asked record type but the zone's delegation (its NS set).
-    public var isDelegationCheck: Bool
     /// Seen in a watch: still served after the expiry its TTL announced in an earlier round.
     public var servedPastExpiry: Bool = false
+
+    public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
+                ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,
+                attempts: Int = 1, transport: Transport = .udp, retriedAfterServfail: Bool = false,
+                parking: ParkingSignatures.Match? = nil, checkedAt: Double, servedPastExpiry: Bool = false) {
+        self.resolver = resolver
+        self.question = question
+        self.status = status
+        self.reason = reason
+        self.answers = answers
+        self.ttl = ttl
+        self.expiresAt = expiresAt
+        self.rcode = rcode
+        self.rttMs = rttMs
+        self.attempts = attempts
+        self.transport = transport
+        self.retriedAfterServfail = retriedAfterServfail
+        self.parking = parking
+        self.checkedAt = checkedAt
+        self.servedPastExpiry = servedPastExpiry
+    }
+
+    public var name: DomainName { question.name }
+    public var type: RecordType { question.type }
+    public var isDelegationCheck: Bool { question.isDelegation }
 }

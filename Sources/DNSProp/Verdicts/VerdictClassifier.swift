@@ -9,25 +9,25 @@ public struct VerdictClassifier: Sendable {
         public var resolver: Resolver
         public var result: QueryResult
         public var truth: Truth
+        public var kind: CheckQuestion.Kind
         public var retriedAfterServfail: Bool
-        public var isDelegationCheck: Bool
-        public init(resolver: Resolver, result: QueryResult, truth: Truth, retriedAfterServfail: Bool = false, isDelegationCheck: Bool = false) {
+        public init(resolver: Resolver, result: QueryResult, truth: Truth, kind: CheckQuestion.Kind = .record, retriedAfterServfail: Bool = false) {
             self.resolver = resolver
             self.result = result
             self.truth = truth
+            self.kind = kind
             self.retriedAfterServfail = retriedAfterServfail
-            self.isDelegationCheck = isDelegationCheck
         }
+        public var question: CheckQuestion { CheckQuestion(name: truth.name, type: truth.type, kind: kind) }
     }
 
     public func classify(_ input: Input) -> Verdict {
         let r = input.result
         let q = r.request.query.question
-        var v = Verdict(resolver: input.resolver, name: q.name, type: q.type, status: .error, reason: "",
-                        answers: [], ttl: nil, expiresAt: nil, rcode: nil,
+        var v = Verdict(resolver: input.resolver, question: input.question, status: .error, reason: "",
                         rttMs: r.rtt.map { ($0 * 1_000_000).rounded() / 1000 }, attempts: r.attempts,
-                        transport: r.transport, retriedAfterServfail: input.retriedAfterServfail, parking: nil,
-                        checkedAt: r.completedAt, isDelegationCheck: input.isDelegationCheck)
+                        transport: r.transport, retriedAfterServfail: input.retriedAfterServfail,
+                        checkedAt: r.completedAt)
         let message: Message
         switch r.outcome {
         case .failure(let e):
@@ -37,7 +37,7 @@ public struct VerdictClassifier: Sendable {
         case .success(let m):
             message = m
         }
-        v.rcode = message.rcode.name
+        v.rcode = message.rcode
         let filtering = input.resolver.tags.contains(.filtering) ? " (a filtering resolver)" : ""
         let chain = AnswerChain.extract(from: message.answers, name: q.name, type: q.type)
         v.answers = chain.map { $0.type == q.type ? $0.rdata : "\($0.type.name) \($0.rdata)" }
@@ -148,7 +148,7 @@ public struct VerdictClassifier: Sendable {
         }
         if let minTTL {
             v.reason += minTTL == 0 ? "; TTL 0: served past its expiry (RFC 8767 serve-stale?)" : "; cached for \(minTTL) s more"
-            if input.isDelegationCheck {
+            if input.kind == .delegation {
                 v.reason += " (records fetched through this delegation may outlive it by their own TTL)"
             }
         }

@@ -20,16 +20,18 @@ public struct WatchScreen {
         lines.append(paint(pad(clip(TerminalText.escape(title), width - clock.count - 1), width - clock.count) + clock, "1"))
 
         let rows = state.resolverRows()
-        let current = rows.filter { $0.worst.verdict.status == .current }.count
-        let answering = rows.filter { $0.worst.verdict.status.isAnswering || $0.worst.verdict.status == .current }.count
+        // The counts and the decision are the round's summary (VerdictPolicy), as in `check`.
+        let summaryCounts = state.lastReport?.summary
+        let current = summaryCounts?.resolversCurrent ?? 0
+        let answering = summaryCounts?.resolversAnswering ?? 0
         let percent = answering == 0 ? 0 : current * 100 / answering
         let gaugeWidth = max(10, min(30, width / 4))
         let filled = answering == 0 ? 0 : gaugeWidth * current / answering
         let gauge = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: gaugeWidth - filled) + "]"
         var summary = "\(current)/\(answering) current · \(percent)% \(gauge)"
-        if let last = state.lastReport?.summary.lastExpiry, last > now {
+        if let last = summaryCounts?.lastExpiry, last > now {
             summary += " · last stale cache expires in \(Timestamp.duration(last - now)) (≈ \(Timestamp.clock(last, reference: now)))"
-        } else if current == answering && answering > 0 {
+        } else if state.lastReport?.outcome(minCurrent: nil) == .converged {
             summary += " · converged"
         }
         lines.append(clip(summary, width))
@@ -64,26 +66,16 @@ public struct WatchScreen {
             var line = (row.flipped ? "* " : "  ") + pad(v.status.rawValue, statusW) + " "
                 + pad(clip(TerminalText.escape(v.resolver.display), resolverW), resolverW) + " "
             if operatorW > 0 { line += pad(clip(TerminalText.escape(row.resolver.operatorName ?? ""), operatorW), operatorW) + " " }
-            if questionW > 0 { line += pad(clip("\(v.name) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
+            if questionW > 0 { line += pad(clip("\(v.name.text) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
             line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
-            lines.append(paintStatus(clip(line, width), v.status))
+            lines.append(StatusStyle.paint(clip(line, width), v.status, colour: colour))
         }
         return lines
     }
 
     func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
     func clip(_ s: String, _ w: Int) -> String { TextTable.clip(s, to: max(2, w)) }
-    func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-
-    func paintStatus(_ s: String, _ status: VerdictStatus) -> String {
-        switch status {
-        case .current: return paint(s, "32")
-        case .stale: return paint(s, "33")
-        case .parked: return paint(s, "35")
-        case .nxdomain, .nodata, .servfail: return paint(s, "31")
-        case .timeout, .error, .refused: return paint(s, "90")
-        }
-    }
+    func paint(_ s: String, _ code: String) -> String { StatusStyle.paint(s, sgr: code, colour: colour) }
 
     /// The closing summary: when each resolver became current, and who is still not.
     public static func timeline(_ state: WatchState, now: Double) -> [String] {

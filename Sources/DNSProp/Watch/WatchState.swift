@@ -1,14 +1,13 @@
 /// What a watch remembers between rounds: every (resolver, question)'s status,
 /// when it last changed, which changed in the latest round, and when each
-/// resolver became current. Pure bookkeeping, so it can be tested alone.
+/// resolver became current. Pure bookkeeping, so it can be tested alone; every
+/// judgement it needs comes from `VerdictPolicy`.
 public struct WatchState: Sendable {
     public struct Key: Hashable, Sendable, Comparable {
         public var resolver: ServerAddress
-        public var name: String
-        public var type: RecordType
-        public var delegation: Bool
+        public var question: CheckQuestion
         public static func < (a: Key, b: Key) -> Bool {
-            (a.resolver, a.name, a.type.rawValue, a.delegation ? 1 : 0) < (b.resolver, b.name, b.type.rawValue, b.delegation ? 1 : 0)
+            a.resolver != b.resolver ? a.resolver < b.resolver : a.question < b.question
         }
     }
 
@@ -31,7 +30,8 @@ public struct WatchState: Sendable {
 
     public private(set) var round = 0
     public private(set) var entries: [Key: Entry] = [:]
-    public private(set) var lastReport: PropagationCheck.Report?
+    /// The latest round's report, with what only history shows added (answers served past their expiry).
+    public private(set) var lastReport: PropagationReport?
     public private(set) var started: Double
     /// When each resolver first had every result current after not having had it.
     public private(set) var becameCurrent: [ServerAddress: (at: Double, round: Int)] = [:]
@@ -41,43 +41,19 @@ public struct WatchState: Sendable {
 
     public init(started: Double) { self.started = started }
 
-    /// Seconds of grace after an announced expiry before calling an answer overdue
-    /// (rounding of TTLs, the time between rounds).
-    public static let expirySlack: Double = 2
+    static func key(_ v: Verdict) -> Key { Key(resolver: v.resolver.address, question: v.question) }
 
-    static func key(_ v: Verdict) -> Key {
-        Key(resolver: v.resolver.address, name: v.name, type: v.type, delegation: v.isDelegationCheck)
-    }
-
-    /// Takes a round's report; returns the changes it brought. `lastReport` is the
-    /// report with what only history shows added (answers served past their expiry).
+    /// Takes a round's report; returns the changes it brought.
     @discardableResult
-    public mutating func update(with report: PropagationCheck.Report) -> [Change] {
+    public mutating func update(with report: PropagationReport) -> [Change] {
         round += 1
-        var adjusted: [Verdict] = []
-        defer {
-            var r = report
-            r.verdicts = adjusted
-            lastReport = r
-        }
         var changes: [Change] = []
         let wasCurrent = Set(resolvers.keys.filter { isResolverCurrent($0) })
-        for v in report.verdicts {
+        let adjusted = report.mapVerdicts { VerdictPolicy.carryingHistory($0, previous: entries[Self.key($0)]?.verdict) }
+        for v in adjusted.verdicts {
             let k = Self.key(v)
             resolvers[v.resolver.address] = v.resolver
             if var e = entries[k] {
-                var v = v
-                // A cache that should have let go by now but serves the same non-current answer:
-                // the TTL it announced does not explain it (RFC 8767 serve-stale, or records
-                // re-fetched through a delegation that is itself still stale).
-                if v.status.isNotConverged, v.status == e.verdict.status, v.answers == e.verdict.answers,
-                   let announced = e.verdict.expiresAt, v.checkedAt > announced + Self.expirySlack {
-                    let overdue = Int((v.checkedAt - announced).rounded())
-                    v.reason += "; still served \(overdue) s after the expiry its TTL announced (serve-stale, RFC 8767, or a stale delegation refreshing it)"
-                    v.servedPastExpiry = true
-                    // Keep the first announcement, so the overdue time keeps growing.
-                    v.expiresAt = announced
-                }
                 if e.verdict.status != v.status {
                     changes.append(Change(key: k, from: e.verdict.status, to: v.status, at: v.checkedAt, round: round, verdict: v))
                     e.previous = e.verdict.status
@@ -86,23 +62,22 @@ public struct WatchState: Sendable {
                 }
                 e.verdict = v
                 entries[k] = e
-                adjusted.append(v)
             } else {
                 entries[k] = Entry(verdict: v, since: v.checkedAt, changedRound: round, previous: nil)
                 changes.append(Change(key: k, from: nil, to: v.status, at: v.checkedAt, round: round, verdict: v))
-                adjusted.append(v)
             }
         }
+        lastReport = adjusted
         for address in resolvers.keys where !wasCurrent.contains(address) && isResolverCurrent(address) && round > 1 {
             becameCurrent[address] = (report.finishedAt, round)
         }
-        let answering = report.verdicts.contains { $0.status.isAnswering }
-        if !answering {
+        switch adjusted.outcome(minCurrent: nil) {
+        case .cannotTell where adjusted.summary.answeringVerdicts == 0:
             failedRounds += 1
             roundNote = "round \(round): no resolver answered (network down?); watching on"
-        } else if !report.summary.truthEstablished {
+        case .cannotTell:
             roundNote = "round \(round): the truth could not be established; watching on"
-        } else {
+        default:
             roundNote = nil
         }
         if let e = report.remoteError { roundNote = "round \(round): \(e)" }
@@ -114,21 +89,28 @@ public struct WatchState: Sendable {
         return !mine.isEmpty && mine.values.allSatisfy { $0.verdict.status == .current }
     }
 
-    /// One line per resolver: its worst status and the entry that shows it.
-    public func resolverRows() -> [(resolver: Resolver, worst: Entry, flipped: Bool)] {
+    public struct Row: Sendable {
+        public var resolver: Resolver
+        /// The entry that shows the resolver's worst status.
+        public var worst: Entry
+        /// Some result of it changed in the latest round (after the first).
+        public var flipped: Bool
+    }
+
+    /// One row per resolver: its worst status and the entry that shows it, worst first
+    /// (`VerdictPolicy`'s order), then by address.
+    public func resolverRows() -> [Row] {
         var byResolver: [ServerAddress: [Entry]] = [:]
-        for (k, e) in entries { byResolver[k.resolver, default: []].append(e) }
-        let rank: [VerdictStatus: Int] = [.parked: 0, .stale: 1, .nxdomain: 2, .nodata: 3, .servfail: 4,
-                                          .error: 5, .timeout: 6, .refused: 7, .current: 8]
-        var rows: [(Resolver, Entry, Bool)] = []
+        for (_, e) in entries { byResolver[e.verdict.resolver.address, default: []].append(e) }
+        var rows: [Row] = []
         for (address, list) in byResolver {
-            let sorted = list.sorted { (rank[$0.verdict.status] ?? 9, $0.verdict.name) < (rank[$1.verdict.status] ?? 9, $1.verdict.name) }
+            let worst = list.min { VerdictPolicy.worstFirst($0.verdict, $1.verdict) }!
             let flipped = list.contains { $0.changedRound == round && round > 1 }
-            rows.append((resolvers[address] ?? sorted[0].verdict.resolver, sorted[0], flipped))
+            rows.append(Row(resolver: resolvers[address] ?? worst.verdict.resolver, worst: worst, flipped: flipped))
         }
         return rows.sorted { a, b in
-            let ra = rank[a.1.verdict.status] ?? 9, rb = rank[b.1.verdict.status] ?? 9
-            return ra != rb ? ra < rb : a.0.address < b.0.address
+            let ra = VerdictPolicy.severityRank(a.worst.verdict.status), rb = VerdictPolicy.severityRank(b.worst.verdict.status)
+            return ra != rb ? ra < rb : a.resolver.address < b.resolver.address
         }
     }
 }

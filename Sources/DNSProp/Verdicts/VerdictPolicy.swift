@@ -1,0 +1,191 @@
+/// Every rule that turns verdicts into decisions lives here: which statuses
+/// count as answering or as not converged, the one severity order, how a
+/// resolver's several verdicts add up, when the world has converged and what
+/// exit status that gives, and what only history shows (an answer served past
+/// the expiry it announced). Output, watch and the CLI render or act on what
+/// these functions decide; none of them decides anything of its own.
+public enum VerdictPolicy {
+    /// Statuses that mean "answered, but not yet converged" (exit status 1).
+    public static func isNotConverged(_ s: VerdictStatus) -> Bool {
+        switch s {
+        case .stale, .parked, .nxdomain, .nodata, .servfail: return true
+        case .current, .refused, .timeout, .error: return false
+        }
+    }
+
+    /// Whether the resolver gave a DNS answer at all (counts towards the "answering" base).
+    public static func isAnswering(_ s: VerdictStatus) -> Bool {
+        switch s {
+        case .timeout, .error, .refused: return false
+        case .current, .stale, .parked, .nxdomain, .nodata, .servfail: return true
+        }
+    }
+
+    /// The one severity order, worst first: what an operator must see first.
+    /// Parked (the Marketo failure) before stale, negative answers, failures of
+    /// resolution, then resolvers that did not answer, then current.
+    public static let severityOrder: [VerdictStatus] = [.parked, .stale, .nxdomain, .nodata, .servfail, .error, .timeout, .refused, .current]
+
+    /// 0 for the worst status; larger is better.
+    public static func severityRank(_ s: VerdictStatus) -> Int {
+        switch s {
+        case .parked: return 0
+        case .stale: return 1
+        case .nxdomain: return 2
+        case .nodata: return 3
+        case .servfail: return 4
+        case .error: return 5
+        case .timeout: return 6
+        case .refused: return 7
+        case .current: return 8
+        }
+    }
+
+    /// Sorts worst first; ties by question, then by resolver address.
+    public static func worstFirst(_ a: Verdict, _ b: Verdict) -> Bool {
+        let ra = severityRank(a.status), rb = severityRank(b.status)
+        if ra != rb { return ra < rb }
+        if a.question != b.question { return a.question < b.question }
+        return a.resolver.address < b.resolver.address
+    }
+
+    // MARK: Resolvers
+
+    /// A resolver's several verdicts (one per question) taken together.
+    public struct Standing: Sendable {
+        public var resolver: Resolver
+        public var verdicts: [Verdict]
+        /// The verdict that shows its worst status (ties: the first question).
+        public var worst: Verdict
+        /// At least one of its verdicts is a DNS answer.
+        public var isAnswering: Bool
+        /// Every one of its verdicts is current.
+        public var isCurrent: Bool
+    }
+
+    /// One standing per resolver (by address), worst first, then by address.
+    public static func standings(_ verdicts: [Verdict]) -> [Standing] {
+        var order: [ServerAddress] = []
+        var byResolver: [ServerAddress: [Verdict]] = [:]
+        for v in verdicts {
+            if byResolver[v.resolver.address] == nil { order.append(v.resolver.address) }
+            byResolver[v.resolver.address, default: []].append(v)
+        }
+        let list = order.map { address -> Standing in
+            let mine = byResolver[address]!
+            let worst = mine.min(by: worstFirst)!
+            return Standing(resolver: mine[0].resolver, verdicts: mine, worst: worst,
+                            isAnswering: mine.contains { isAnswering($0.status) },
+                            isCurrent: mine.allSatisfy { $0.status == .current })
+        }
+        return list.sorted { a, b in
+            let ra = severityRank(a.worst.status), rb = severityRank(b.worst.status)
+            return ra != rb ? ra < rb : a.resolver.address < b.resolver.address
+        }
+    }
+
+    // MARK: History
+
+    /// Seconds of grace after an announced expiry before calling an answer overdue
+    /// (rounding of TTLs, the time between rounds).
+    public static let expirySlack: Double = 2
+
+    /// A later look at the same resolver and question: if it still serves the same
+    /// non-current answer after the expiry that the earlier look announced, the TTL
+    /// does not explain it (RFC 8767 serve-stale, or records re-fetched through a
+    /// delegation that is itself still stale), and the verdict says so. The first
+    /// announcement is kept, so the overdue time keeps growing round after round.
+    public static func carryingHistory(_ current: Verdict, previous: Verdict?) -> Verdict {
+        guard let previous, isNotConverged(current.status), current.status == previous.status,
+              current.answers == previous.answers, let announced = previous.expiresAt,
+              current.checkedAt > announced + expirySlack else { return current }
+        var v = current
+        let overdue = Int((v.checkedAt - announced).rounded())
+        v.reason += "; still served \(overdue) s after the expiry its TTL announced (serve-stale, RFC 8767, or a stale delegation refreshing it)"
+        v.servedPastExpiry = true
+        v.expiresAt = announced
+        return v
+    }
+
+    // MARK: Convergence
+
+    /// What a set of verdicts means for the question "has the world converged?".
+    public enum Outcome: String, Sendable, Hashable {
+        /// Every answering resolver is current (or `--min-current` is met).
+        case converged
+        /// Some answering resolver is stale, parked, negative or failing to resolve.
+        case notConverged
+        /// The truth could not be established, or no resolver answered.
+        case cannotTell
+
+        /// 0, 1 or 2: the exit status of `check`, and of `watch --until-propagated` when it stops.
+        public var exitStatus: Int32 {
+            switch self {
+            case .converged: return 0
+            case .notConverged: return 1
+            case .cannotTell: return 2
+            }
+        }
+    }
+
+    /// The decision. `minCurrent` is a percentage of answering verdicts.
+    public static func outcome(_ s: Summary, minCurrent: Double?) -> Outcome {
+        if !s.truthEstablished || s.answeringVerdicts == 0 { return .cannotTell }
+        if let minCurrent { return s.currentPercent >= minCurrent ? .converged : .notConverged }
+        return s.notConvergedVerdicts == 0 ? .converged : .notConverged
+    }
+}
+
+extension VerdictStatus {
+    /// See `VerdictPolicy.isNotConverged`.
+    public var isNotConverged: Bool { VerdictPolicy.isNotConverged(self) }
+    /// See `VerdictPolicy.isAnswering`.
+    public var isAnswering: Bool { VerdictPolicy.isAnswering(self) }
+}
+
+/// Counts of a report, and through `VerdictPolicy` the convergence decision.
+public struct Summary: Sendable {
+    public var counts: [VerdictStatus: Int]
+    /// Resolvers asked (local ones and remote probes' resolvers).
+    public var resolverCount: Int
+    /// Resolvers whose every verdict is current.
+    public var resolversCurrent: Int
+    /// Resolvers that answered at least one question.
+    public var resolversAnswering: Int
+    /// The moment the last known non-current cache should expire.
+    public var lastExpiry: Double?
+    /// Parking providers seen, most frequent first.
+    public var parkingProviders: [(provider: String, results: Int)]
+    /// Every question has a truth (established or expected).
+    public var truthEstablished: Bool
+
+    public init(verdicts: [Verdict], truths: [Truth], resolverCount: Int) {
+        var counts: [VerdictStatus: Int] = [:]
+        for v in verdicts { counts[v.status, default: 0] += 1 }
+        self.counts = counts
+        let standings = VerdictPolicy.standings(verdicts)
+        self.resolverCount = max(resolverCount, standings.count)
+        resolversCurrent = standings.filter(\.isCurrent).count
+        resolversAnswering = standings.filter(\.isAnswering).count
+        lastExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap(\.expiresAt).max()
+        var providers: [String: Int] = [:]
+        for v in verdicts { if let p = v.parking { providers[p.provider, default: 0] += 1 } }
+        parkingProviders = providers.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { (provider: $0.key, results: $0.value) }
+        truthEstablished = !truths.isEmpty && truths.allSatisfy { $0.answer != nil || $0.expectedValues != nil }
+    }
+
+    public func count(_ s: VerdictStatus) -> Int { counts[s] ?? 0 }
+
+    /// Verdicts that are DNS answers (current ones among them).
+    public var answeringVerdicts: Int { VerdictStatus.allCases.filter(\.isAnswering).reduce(0) { $0 + count($1) } }
+    /// Verdicts that keep the world from having converged.
+    public var notConvergedVerdicts: Int { VerdictStatus.allCases.filter(\.isNotConverged).reduce(0) { $0 + count($1) } }
+    public var currentPercent: Double {
+        answeringVerdicts == 0 ? 0 : Double(count(.current)) * 100 / Double(answeringVerdicts)
+    }
+
+    public func outcome(minCurrent: Double?) -> VerdictPolicy.Outcome { VerdictPolicy.outcome(self, minCurrent: minCurrent) }
+    /// 0 converged, 1 not converged, 2 cannot tell.
+    public func exitStatus(minCurrent: Double?) -> Int32 { outcome(minCurrent: minCurrent).exitStatus }
+}

@@ -1,0 +1,130 @@
+import Synchronization
+
+/// A watch: rounds of the same check, every `interval`, with the history a
+/// single check cannot have (who changed, when each resolver became current,
+/// answers served past their announced expiry). It runs without a terminal;
+/// the terminal view, the NDJSON stream, `--record` and any other consumer
+/// subscribe to its events. It decides nothing itself: convergence is
+/// `VerdictPolicy`'s, the bookkeeping `WatchState`'s.
+public final class WatchSession: Sendable {
+    public struct Options: Sendable {
+        /// Seconds from the end of one round to the start of the next.
+        public var interval: Double = 30
+        /// End as soon as a round's outcome is `converged`.
+        public var untilPropagated = false
+        /// Give up after this many seconds (checked after each round and while waiting).
+        public var maxWait: Double?
+        /// `--min-current`: a percentage of answering results that counts as converged.
+        public var minCurrent: Double?
+
+        public init(interval: Double = 30, untilPropagated: Bool = false, maxWait: Double? = nil, minCurrent: Double? = nil) {
+            self.interval = interval
+            self.untilPropagated = untilPropagated
+            self.maxWait = maxWait
+            self.minCurrent = minCurrent
+        }
+    }
+
+    /// One finished round, as every subscriber sees it.
+    public struct Round: Sendable {
+        public var number: Int
+        /// The round's report with what only history shows (answers served past their expiry).
+        public var report: PropagationReport
+        public var changes: [WatchState.Change]
+        /// The whole history after this round.
+        public var state: WatchState
+        public var outcome: VerdictPolicy.Outcome
+    }
+
+    public enum Ending: String, Sendable, Hashable {
+        /// `untilPropagated` and a round converged.
+        case converged
+        /// `maxWait` passed first.
+        case maxWaitPassed
+        /// `stop()` was called.
+        case stopped
+    }
+
+    public enum Event: Sendable {
+        case roundStarted(number: Int)
+        case roundFinished(Round)
+        case finished(Ending)
+    }
+
+    public let plan: PropagationCheck.Plan
+    public let engine: QueryEngine
+    public let options: Options
+
+    private struct Shared {
+        var state: WatchState
+        var observers: [@Sendable (Event) -> Void] = []
+        var stopped = false
+        var nextRoundAt: Double?
+        var running = false
+    }
+    private let shared: Mutex<Shared>
+
+    public init(plan: PropagationCheck.Plan, engine: QueryEngine, options: Options) {
+        self.plan = plan
+        self.engine = engine
+        self.options = options
+        shared = Mutex(Shared(state: WatchState(started: MonotonicTime.wall())))
+    }
+
+    /// Adds a consumer. Events are delivered in order, one at a time, on the task that runs the session.
+    public func subscribe(_ observer: @escaping @Sendable (Event) -> Void) {
+        shared.withLock { $0.observers.append(observer) }
+    }
+
+    /// The history so far (a copy).
+    public var state: WatchState { shared.withLock { $0.state } }
+    /// When the next round starts (wall-clock seconds), while waiting for it.
+    public var nextRoundAt: Double? { shared.withLock { $0.nextRoundAt } }
+    /// Asks the session to end: a round in progress finishes, no other starts.
+    public func stop() { shared.withLock { $0.stopped = true } }
+    var isStopped: Bool { shared.withLock { $0.stopped } }
+
+    private func emit(_ event: Event) {
+        for observer in shared.withLock({ $0.observers }) { observer(event) }
+    }
+
+    /// Runs rounds until the session converges (with `untilPropagated`), `maxWait`
+    /// passes, or `stop()` is called. Runs once per session.
+    public func run() async -> Ending {
+        let alreadyRunning = shared.withLock { s -> Bool in defer { s.running = true }; return s.running }
+        precondition(!alreadyRunning, "a WatchSession runs once")
+        let deadline = options.maxWait.map { MonotonicTime.now() + $0 }
+        func end(_ ending: Ending) -> Ending {
+            shared.withLock { $0.nextRoundAt = nil }
+            emit(.finished(ending))
+            return ending
+        }
+        let check = PropagationCheck(plan: plan, engine: engine)
+        while true {
+            if isStopped { return end(.stopped) }
+            let number = shared.withLock { s -> Int in s.nextRoundAt = nil; return s.state.round + 1 }
+            emit(.roundStarted(number: number))
+            let fresh = await check.run()
+            let round = shared.withLock { s -> Round in
+                let changes = s.state.update(with: fresh)
+                let report = s.state.lastReport!
+                s.nextRoundAt = MonotonicTime.wall() + options.interval
+                return Round(number: s.state.round, report: report, changes: changes, state: s.state,
+                             outcome: report.outcome(minCurrent: options.minCurrent))
+            }
+            emit(.roundFinished(round))
+            if options.untilPropagated && round.outcome == .converged { return end(.converged) }
+            if let deadline, MonotonicTime.now() >= deadline { return end(.maxWaitPassed) }
+            // Wait for the next round in short steps, so that stop() and maxWait are seen promptly.
+            let next = MonotonicTime.now() + options.interval
+            while true {
+                let now = MonotonicTime.now()
+                if isStopped { return end(.stopped) }
+                if let deadline, now >= deadline { return end(.maxWaitPassed) }
+                if now >= next { break }
+                let step = min(0.25, next - now, deadline.map { $0 - now } ?? .infinity)
+                try? await Task.sleep(nanoseconds: UInt64(max(0.001, step) * 1e9))
+            }
+        }
+    }
+}
