@@ -13,6 +13,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case pointerNotBackward(offset: Int, target: Int)
     case truncatedRecord(section: String, index: Int, offset: Int)
     case rdataOverrun(section: String, index: Int, offset: Int, rdlength: Int)
+    /// The RDATA length does not fit the record type's fields (ldns would read the rest as another record).
+    case rdataMismatch(section: String, index: Int, offset: Int, type: String, rdlength: Int)
     case multipleOPT
     case multipleTSIG
     /// ldns refused the message; the status code and its text from `ldns_get_errorstr_by_id`.
@@ -30,6 +32,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .pointerNotBackward(let o, let t): return "compression pointer at offset \(o) does not point backwards (to \(t)): possible loop"
         case .truncatedRecord(let s, let i, let o): return "\(s) record #\(i + 1) at offset \(o) runs past the end of the message"
         case .rdataOverrun(let s, let i, let o, let n): return "\(s) record #\(i + 1) at offset \(o) declares \(n) bytes of RDATA beyond the end of the message"
+        case .rdataMismatch(let s, let i, let o, let t, let n): return "\(s) record #\(i + 1) at offset \(o): \(n) bytes of RDATA do not fit a \(t) record"
         case .multipleOPT: return "message carries more than one OPT record"
         case .multipleTSIG: return "message carries more than one TSIG record"
         case .ldns(let status, let message): return "ldns could not parse the message: \(message) (status \(status))"

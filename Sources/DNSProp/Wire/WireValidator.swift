@@ -58,7 +58,9 @@ struct WireValidator {
                 guard rdataStart + rdlength <= bytes.count else {
                     throw .rdataOverrun(section: section, index: index, offset: start, rdlength: rdlength)
                 }
-                try checkRdataNames(type: type, from: rdataStart, length: rdlength)
+                guard try rdataFits(type: type, from: rdataStart, length: rdlength) else {
+                    throw .rdataMismatch(section: section, index: index, offset: start, type: type.name, rdlength: rdlength)
+                }
                 if !Self.ldnsParsedTypes.contains(type.rawValue) { summary.opaqueTypeOffsets.append(offset) }
                 if type == .opt {
                     if summary.hasOPT { throw .multipleOPT }
@@ -74,7 +76,13 @@ struct WireValidator {
     }
 
     /// Names inside RDATA that ldns decompresses: check them as carefully as owners.
-    private func checkRdataNames(type: RecordType, from start: Int, length: Int) throws(WireError) {
+    /// And for the types whose fields ldns reads one by one and whose last field is a
+    /// name or has a fixed size: the fields must fill RDLENGTH exactly. ldns does not
+    /// check that; given an NS record whose RDLENGTH runs past its name, it reads the
+    /// rest of the RDATA as the next record, so the decoded message would hold records
+    /// the wire does not (found by the mutation test in HostileWireTests).
+    /// Returns false when the fields do not fill the RDATA exactly.
+    private func rdataFits(type: RecordType, from start: Int, length: Int) throws(WireError) -> Bool {
         let end = start + length
         func name(at o: Int) throws(WireError) -> Int {
             guard o < end else { throw .truncatedName(offset: o) }
@@ -83,17 +91,22 @@ struct WireValidator {
             return next
         }
         switch type {
+        case .a: return length == 4
+        case .aaaa: return length == 16
         case .ns, .cname, .ptr, .dname:
-            _ = try name(at: start)
+            return try name(at: start) == end
         case .mx:
-            if length > 2 { _ = try name(at: start + 2) }
+            return length > 2 ? try name(at: start + 2) == end : false
         case .srv:
-            if length > 6 { _ = try name(at: start + 6) }
-        case .soa, .rp:
+            return length > 6 ? try name(at: start + 6) == end : false
+        case .soa:
             let next = try name(at: start)
-            _ = try name(at: next)
+            return try name(at: next) + 20 == end
+        case .rp:
+            let next = try name(at: start)
+            return try name(at: next) == end
         default:
-            break
+            return true
         }
     }
 
