@@ -62,9 +62,10 @@ enum BundledResolvers {
 # customer's open resolver rather than the operator's service, or are the same service under
 # an old name, are commented out below with the date and the reason, so that nobody re-adds
 # them by accident. Retired services left out on purpose: Norton ConnectSafe, DNS.WATCH,
-# FreeDNS, AdGuard's old 176.103.130.x, CCC, SecureDNS.eu, CFIEC; Freenom World and Dyn
-# are left out as at risk or unverified. Plain DNS only: services that answer only over
-# DoH/DoT (IIJ's public DNS in Japan, Wikimedia, Mullvad, CERT-EE) cannot be asked.
+# FreeDNS, AdGuard's old 176.103.130.x, CCC, SecureDNS.eu, CFIEC; Freenom World is below
+# the bar (PPD 30d 95.1 % for 80.80.80.80, 67.3 % for 80.80.81.81). Plain DNS only: services
+# that answer only over DoH/DoT (IIJ's public DNS in Japan, Wikimedia, Mullvad, CERT-EE)
+# cannot be asked.
 #
 # What this list can see from one machine, honestly:
 #   - An anycast service answers from the site nearest to the machine asking: its addresses
@@ -75,8 +76,9 @@ enum BundledResolvers {
 #   - Half the entries are carriers' resolvers (`isp`): they may refuse outsiders, and what
 #     they answer an outsider is not necessarily what their own customers see.
 #   - Coverage is thin where no public, documented resolver could be found: one research
-#     network's resolver in Japan, two carriers in the Gulf, a few in West Africa, Central
-#     America and the Caribbean, none in Central Africa.
+#     network's resolver in Japan, two carriers in the Gulf, a few carriers in West Africa,
+#     Central America and the Caribbean, none in Central Africa or Colombia. Most of those
+#     come from PPD alone: an address that answered its probes, with a carrier's name.
 #   Lists rot: `dnsprop resolvers check` (issue 18) is to re-test it (reachable, recursive, honest).
 #
 # After editing, run Scripts/sync-data so the copy built into the binary stays identical.
@@ -113,6 +115,8 @@ enum BundledResolvers {
 2a09::                  | DNS.SB (xTom) [dns-sb]             | DE |                | anycast                | AG DNS.SB
 195.46.39.39            | SafeDNS [safedns]                  | DE |                | anycast,filtering      | AG Safe DNS ("global anycast network"; the filtering tag is the earlier list's); PPD 30d 100% org SafeDNS Inc, geolocated DE (the old RU/Yekaterinburg label came from DC and fits SkyDNS)
 194.169.169.169         | Surfshark DNS [surfshark]          | NL |                | anycast                | AG Surfshark DNS (listed among public anycast resolvers); not in PPD
+216.146.35.35           | Dyn (Oracle) [dyn]                 | US |                | anycast                | AG Dyn DNS (listed among public anycast resolvers); PPD 30d 99.5% org Dynamic Network Services rev rdns.dynect.net, geolocated BR
+216.146.36.36           | Dyn (Oracle) [dyn]                 | US |                | anycast                | AG Dyn DNS (listed among public anycast resolvers); PPD 30d 99.5% org Dynamic Network Services rev rdns.dynect.net, geolocated BR
 # REMOVED 2026-11-29: Comodo Secure DNS is below the inclusion bar: PPD 30d 82.2 % (1y 86.5 %) for 8.20.247.20, 8.26.56.26 absent from PPD. (NXDOMAIN rewriting was also reported in issue 20; not confirmed in the sources read.)
 #   8.26.56.26              | Comodo Secure DNS                  | US |                | anycast,filtering
 #   8.20.247.20             | Comodo Secure DNS                  | US |                | anycast,filtering
@@ -170,6 +174,9 @@ enum BundledResolvers {
 # REMOVED 2026-11-29: below the bar: PPD 30d 95.5 %
 #   182.93.84.123           | Subisu Cablenet                    | NP | Kathmandu      | isp
 203.178.136.36          | WIDE Project                       | JP |                | isp                    | PPD 30d 99.8% 1y 99.9% org WIDE Project rev nons.wide.ad.jp (a research network's resolver; Japan's documented public one, IIJ, is DoH/DoT only)
+115.146.120.140         | CMC Telecom                        | VN |                | isp                    | PPD 30d 99.3% 1y 99.6% org CMCTELECOM rev dns1.cmctelecom.vn
+114.198.144.44          | Globalreach                        | PH |                | isp                    | PPD 30d 99.5% 1y 99.7% org Globalreach rev dns3.eglobalreach.net
+84.54.64.35             | UZPAK                              | UZ |                | isp                    | PPD 30d 100% 1y 99.97% org "JSC 28A Navoi str." rev ns3.uzpak.uz
 178.22.122.100          | Shecan [shecan]                    | IR | Tehran         | unicast,unverified     | in no current source read
 185.51.200.2            | Shecan [shecan]                    | IR | Tehran         | unicast,unverified     | in no current source read
 31.7.37.37              | Teknet Yazilim                     | TR | Antalya        | isp                    | DC; PPD 30d 100% rev resolve02.tek.net.tr
@@ -254,6 +261,9 @@ enum BundledResolvers {
 200.114.96.11           | Interredes                         | AR |                | isp                    | DC; PPD 30d 100% (1y 87.8%) rev ns2.interredes.com.ar
 # REMOVED 2026-11-29: below the bar: PPD 30d 95.6 %
 #   45.65.225.196           | Netlan                             | AR |                | isp
+201.54.224.134          | Linktel Telecom                    | BR |                | isp                    | PPD 30d 99.6% 1y 99.4% rev dns04.linktelcorp.com
+200.37.71.3             | Telefonica Servicios Internet      | PE |                | isp                    | PPD 30d 100% 1y 99.8% rev dns.tsi.com.pe
+200.55.248.253          | Easynet (Comm & Net)               | EC |                | isp                    | PPD 30d 100% 1y 99.8% org Comm & Net rev dns4.easynet.ec
 190.151.104.178         | Entel Chile                        | CL |                | isp                    | DC; PPD 30d 99.8%
 # REMOVED 2026-11-29: below the bar: PPD 30d 95.5 %
 #   200.2.116.245           | Universidad Austral de Chile       | CL | Valdivia       | isp
@@ -270,6 +280,8 @@ enum BundledResolvers {
 197.155.92.21           | Liquid Telecom Kenya [liquid-ke]   | KE | Nairobi        | isp                    | DC; PPD 30d 100% org Liquid Telecommunications rev 197.155.92.21.liquidtelecom.net
 # REMOVED 2026-11-29: below the bar: PPD 30d 97.3 %
 #   195.246.42.210          | Egyptian Universities Network      | EG | Cairo          | isp
+196.203.125.131         | ATI (Agence Tunisienne Internet) [ati-tn] | TN |                | isp                    | PPD 30d 99.6% 1y 99.7% rev ns1.cck.rnu.tn
+196.203.125.132         | ATI (Agence Tunisienne Internet) [ati-tn] | TN |                | isp                    | PPD 30d 100% 1y 99.9% rev ns2.cck.rnu.tn
 212.96.1.70             | Vodacom Business Ghana             | GH | Accra          | isp,unverified         | DC only
 206.82.130.195          | Onatel (FasoNet)                   | BF |                | isp                    | PPD 30d 99.8% 1y 99.8% org Onatel rev dnscache.fasonet.bf
 41.221.192.167          | Cabo Verde Telecom                 | CV |                | isp                    | PPD 30d 99.8% 1y 99.9% org CABO VERDE TELECOM rev ns.cvtelecom.cv
