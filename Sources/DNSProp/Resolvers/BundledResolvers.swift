@@ -101,9 +101,9 @@ enum BundledResolvers {
 208.67.222.222          | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering; unfiltered is Sandbox 208.67.222.2); ecs to allow-listed authorities: G-ECS; PPD 30d 99.8%
 208.67.220.220          | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering); ecs to allow-listed authorities: G-ECS; PPD 30d 100%
 2620:119:35::35         | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering); ecs to allow-listed authorities: G-ECS
-94.140.14.140           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS shows ECS from 94.140.14.14 only: not tagged ecs until checked
-94.140.14.141           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS shows ECS from 94.140.14.14 only: not tagged ecs until checked
-2a10:50c0::1:ff         | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; AGDNS shows ECS from 94.140.14.14 only: not tagged ecs until checked
+94.140.14.140           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
+94.140.14.141           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
+2a10:50c0::1:ff         | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
 185.228.168.9           | CleanBrowsing security [cleanbrowsing] | US |                | anycast,filtering      | AG CleanBrowsing Security Filter; PPD 30d 100%
 2a0d:2a00:1::2          | CleanBrowsing security [cleanbrowsing] | US |                | anycast,filtering      | AG CleanBrowsing Security Filter
 76.76.2.0               | Control D unfiltered [controld]    | CA | Toronto        | anycast                | AG ControlD Non-filtering; PPD 30d 100%

@@ -13,7 +13,7 @@ public struct Resolver: Hashable, Sendable {
     /// (`Resolver.serviceKey(for:)`), otherwise the address itself.
     public var service: String
     /// Who says this resolver exists and is what the entry claims (the list's SOURCE field):
-    /// `AG 2026-07; PPD 2026-02-21 30d 100%`. Nil when the line gives none.
+    /// `AG Quad9 Standard; PPD 30d 100%` (the keys are defined in the list's header). Nil when the line gives none.
     public var source: String?
     /// Where the entry came from, for messages: `resolvers.txt:42`, `--resolver`.
     public var origin: String
