@@ -5,197 +5,293 @@ enum BundledResolvers {
 #
 # Format, one resolver per line; everything after '#' is a comment, blank lines are ignored:
 #
-#   ADDRESS [| OPERATOR | COUNTRY | LOCATION | TAGS]
+#   ADDRESS [| OPERATOR [service] | COUNTRY | LOCATION | TAGS | SOURCE]
 #
 #   ADDRESS   IPv4 (9.9.9.9) or IPv6 (2620:fe::fe); with a port: 127.0.0.1:5353 or [::1]:5353.
 #             A line holding only an address is valid: paste lists in as they are.
-#   OPERATOR  who runs it (free text).
+#   OPERATOR  who runs it (free text), optionally followed by a service key in brackets:
+#             "Quad9 unsecured [quad9]". Addresses with the same key are one service (one
+#             platform, one set of caches). Without brackets the key is derived from the
+#             operator's name (lower case, runs of other characters than letters and digits
+#             become '-': "DNS.SB (xTom)" -> dns-sb-xtom); without an operator it is the address.
+#             A key is 1-63 of a-z 0-9 - . and starts with a letter or digit.
 #   COUNTRY   ISO 3166-1 alpha-2 code: where the server is, or for anycast services the
 #             operator's home country. EU is accepted for EU-wide services.
-#   LOCATION  city or region where known; empty when not.
-#   TAGS      comma-separated: anycast, unicast, filtering (may rewrite answers: malware or
-#             content blocking), ecs (sends EDNS Client Subnet), isp (an access provider's
-#             resolver: may vanish or refuse outsiders).
+#   LOCATION  city or region where known; empty when not. For a service it is a head office,
+#             not where answers come from.
+#   TAGS      comma-separated, from this set only:
+#               anycast     one address served from many sites (the nearest one answers)
+#               unicast     one address, one place
+#               filtering   may rewrite answers (malware, ad or content blocking)
+#               ecs         sends EDNS Client Subnet upstream: its answers can depend on who asks
+#               isp         a network's own resolver (access provider, carrier, university,
+#                           research network), not advertised as a public service: may vanish
+#                           or refuse outsiders
+#               unverified  in no current public source (see below): kept so that
+#                           `dnsprop resolvers check` decides, not trusted until then
+#               injected    answers for some names may be forged on the network path (DNS
+#                           injection by China's Great Firewall works in both directions: Hoang
+#                           et al., "How Great is the Great Firewall? Measuring China's DNS
+#                           Censorship", USENIX Security 2021): an odd answer from it need not
+#                           come from its cache
+#   SOURCE    provenance: who says this address is a resolver of that operator, with what it
+#             says, in the keys below. Free text; it cannot contain '|' or '#'.
 #   Trailing fields may be left out; an empty field means unknown.
 #
-# Sources (stored public lists, 2026; none could be re-checked live from the build machine):
-#   AdGuard DNS knowledge base provider list (AG), HXHGTS/GreatDNS carrier lists (GD),
-#   copies of dnschecker.org's and dnschecked.com's server lists found in public code (DC),
-#   and pingproxies/public-dns-directory (PPD, 2026-05: only entries with >= 98.5 % 30-day uptime
-#   and a named operator). Retired services are left out on purpose: Norton ConnectSafe,
-#   DNS.WATCH, FreeDNS, AdGuard's old 176.103.130.x, CCC, SecureDNS.eu, CFIEC; Freenom World and
-#   Dyn are left out as at risk or unverified. Lists rot: run `dnsprop resolvers list` and check
-#   the operators before relying on an ISP entry.
+# Source keys (stored public copies read on 2026-11-29; nothing here was probed live):
+#   AG    AdguardTeam/KnowledgeBaseDNS docs/general/dns-providers.md, commit 02636e96 (2026-07-21);
+#         the section named after the key.
+#   PPD   pingproxies/public-dns-directory data/resolvers.csv, commit 76b86061 (2026-02-21):
+#         "30d" is its 30-day availability, "1y" its one-year one; "org" and "rev" are its
+#         organisation and reverse-name columns. Its blocking and anycast columns contradict
+#         operators' documentation too often (Quad9's unfiltered 9.9.9.10 "ad-blocking",
+#         Hurricane Electric "not anycast") to be used for tags.
+#   GD    HXHGTS/GreatDNS ISPDNS.md (carriers' resolvers, "do not use off-net") and PublicDNS.md,
+#         commit 94fab54b (2026-05-14).
+#   DC    dnschecker.org's server list as copied into public code (undated; the origin of most
+#         single ISP entries). Not a current source on its own: such entries are `unverified`
+#         unless PPD or GD lists them too.
+#   G-ECS Google Public DNS "EDNS Client Subnet (ECS) Guidelines",
+#         developers.google.com/speed/public-dns/docs/ecs: Google Public DNS sends part of the
+#         client address to authoritative servers; OpenDNS does so to allow-listed ones.
+#   AGDNS github.com/AdguardTeam/AdGuardDNS issues 542 and 638: AdGuard DNS sends a substitute
+#         (anonymised) client subnet, shown for 94.140.14.14.
+#
+# Inclusion bar: a source names the operator, and PPD (where it lists the address) measured
+# at least 98.5 % 30-day availability. Entries that fell below it, turned out to be a
+# customer's open resolver rather than the operator's service, or are the same service under
+# an old name, are commented out below with the date and the reason, so that nobody re-adds
+# them by accident. Retired services left out on purpose: Norton ConnectSafe, DNS.WATCH,
+# FreeDNS, AdGuard's old 176.103.130.x, CCC, SecureDNS.eu, CFIEC; Freenom World is below
+# the bar (PPD 30d 95.1 % for 80.80.80.80, 67.3 % for 80.80.81.81). Plain DNS only: services
+# that answer only over DoH/DoT (IIJ's public DNS in Japan, Wikimedia, Mullvad, CERT-EE)
+# cannot be asked.
+#
+# What this list can see from one machine, honestly:
+#   - An anycast service answers from the site nearest to the machine asking: its addresses
+#     are one view of one nearby cache, not one per address, and nothing about its other
+#     sites. Count services (the key above), not addresses. For answers from other places
+#     use `dnsprop check --from globalping` (probes on other networks, their own resolvers).
+#   - LOCATION is a head office or where a source put the address, not where answers come from.
+#   - Half the entries are carriers' resolvers (`isp`): they may refuse outsiders, and what
+#     they answer an outsider is not necessarily what their own customers see.
+#   - Coverage is thin where no public, documented resolver could be found: one research
+#     network's resolver in Japan, two carriers in the Gulf, a few carriers in West Africa,
+#     Central America and the Caribbean, none in Central Africa or Colombia. Most of those
+#     come from PPD alone: an address that answered its probes, with a carrier's name.
+#   Lists rot: `dnsprop resolvers check` (issue 18) is to re-test it (reachable, recursive, honest).
 #
 # After editing, run Scripts/sync-data so the copy built into the binary stays identical.
 
-# --- Global anycast services -------------------------------------------------------------
-8.8.8.8                 | Google Public DNS           | US | Mountain View     | anycast
-8.8.4.4                 | Google Public DNS           | US | Mountain View     | anycast
-2001:4860:4860::8888    | Google Public DNS           | US | Mountain View     | anycast
-2001:4860:4860::8844    | Google Public DNS           | US | Mountain View     | anycast
-1.1.1.1                 | Cloudflare                  | US | San Francisco     | anycast
-1.0.0.1                 | Cloudflare                  | US | San Francisco     | anycast
-2606:4700:4700::1111    | Cloudflare                  | US | San Francisco     | anycast
-2606:4700:4700::1001    | Cloudflare                  | US | San Francisco     | anycast
-9.9.9.9                 | Quad9                       | CH | Zurich            | anycast,filtering
-149.112.112.112         | Quad9                       | CH | Zurich            | anycast,filtering
-2620:fe::fe             | Quad9                       | CH | Zurich            | anycast,filtering
-9.9.9.10                | Quad9 unsecured             | CH | Zurich            | anycast
-2620:fe::10             | Quad9 unsecured             | CH | Zurich            | anycast
-9.9.9.11                | Quad9 with ECS              | CH | Zurich            | anycast,filtering,ecs
-208.67.222.222          | Cisco OpenDNS               | US | San Francisco     | anycast
-208.67.220.220          | Cisco OpenDNS               | US | San Francisco     | anycast
-2620:119:35::35         | Cisco OpenDNS               | US | San Francisco     | anycast
-94.140.14.140           | AdGuard DNS non-filtering   | CY | Limassol          | anycast
-94.140.14.141           | AdGuard DNS non-filtering   | CY | Limassol          | anycast
-2a10:50c0::1:ff         | AdGuard DNS non-filtering   | CY | Limassol          | anycast
-185.228.168.9           | CleanBrowsing security      | US |                   | anycast,filtering
-2a0d:2a00:1::2          | CleanBrowsing security      | US |                   | anycast,filtering
-76.76.2.0               | Control D (unfiltered)      | CA | Toronto           | anycast
-2606:1a40::             | Control D (unfiltered)      | CA | Toronto           | anycast
-8.26.56.26              | Comodo Secure DNS           | US |                   | anycast,filtering
-8.20.247.20             | Comodo Secure DNS           | US |                   | anycast,filtering
-156.154.70.1            | Vercara UltraDNS Public     | US |                   | anycast
-156.154.71.1            | Vercara UltraDNS Public     | US |                   | anycast
-2610:a1:1018::1         | Vercara UltraDNS Public     | US |                   | anycast
-64.6.64.6               | Verisign Public DNS (Neustar) | US |                 | anycast
-74.82.42.42             | Hurricane Electric          | US | Fremont           | anycast
-2001:470:20::2          | Hurricane Electric          | US | Fremont           | anycast
-185.222.222.222         | DNS.SB (xTom)               | DE |                   | anycast
-45.11.45.11             | DNS.SB (xTom)               | DE |                   | anycast
-2a09::                  | DNS.SB (xTom)               | DE |                   | anycast
-195.46.39.39            | SafeDNS                     | RU | Yekaterinburg     | anycast,filtering
-194.169.169.169         | Surfshark DNS               | NL |                   | anycast
-4.2.2.1                 | Lumen (Level 3)             | US |                   | anycast
-4.2.2.2                 | Lumen (Level 3)             | US |                   | anycast
-209.244.0.3             | Lumen (Level 3)             | US |                   | anycast
+# --- Global anycast services -----------------------------------------------------------------
+8.8.8.8                 | Google Public DNS [google]         | US | Mountain View  | anycast,ecs            | AG Google DNS; PPD 30d 100%; ecs: G-ECS
+8.8.4.4                 | Google Public DNS [google]         | US | Mountain View  | anycast,ecs            | AG Google DNS; PPD 30d 100%; ecs: G-ECS
+2001:4860:4860::8888    | Google Public DNS [google]         | US | Mountain View  | anycast,ecs            | AG Google DNS; ecs: G-ECS
+2001:4860:4860::8844    | Google Public DNS [google]         | US | Mountain View  | anycast,ecs            | AG Google DNS; ecs: G-ECS
+1.1.1.1                 | Cloudflare [cloudflare]            | US | San Francisco  | anycast                | AG Cloudflare DNS Standard; PPD 30d 100% (org APNIC and Cloudflare)
+1.0.0.1                 | Cloudflare [cloudflare]            | US | San Francisco  | anycast                | AG Cloudflare DNS Standard; PPD 30d 100% (org APNIC and Cloudflare)
+2606:4700:4700::1111    | Cloudflare [cloudflare]            | US | San Francisco  | anycast                | AG Cloudflare DNS Standard
+2606:4700:4700::1001    | Cloudflare [cloudflare]            | US | San Francisco  | anycast                | AG Cloudflare DNS Standard
+9.9.9.9                 | Quad9 [quad9]                      | CH | Zurich         | anycast,filtering      | AG Quad9 Standard (blocklists); PPD 30d 100%
+149.112.112.112         | Quad9 [quad9]                      | CH | Zurich         | anycast,filtering      | AG Quad9 Standard (blocklists); PPD 30d 100%
+2620:fe::fe             | Quad9 [quad9]                      | CH | Zurich         | anycast,filtering      | AG Quad9 Standard (blocklists)
+9.9.9.10                | Quad9 unsecured [quad9]            | CH | Zurich         | anycast                | AG Quad9 Unsecured (no blocklists, no ECS); PPD 30d 99.8%
+2620:fe::10             | Quad9 unsecured [quad9]            | CH | Zurich         | anycast                | AG Quad9 Unsecured (no blocklists, no ECS)
+9.9.9.11                | Quad9 with ECS [quad9]             | CH | Zurich         | anycast,filtering,ecs  | AG Quad9 ECS support (blocklists and ECS); PPD 30d 100%
+208.67.222.222          | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering; unfiltered is Sandbox 208.67.222.2); ecs to allow-listed authorities: G-ECS; PPD 30d 99.8%
+208.67.220.220          | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering); ecs to allow-listed authorities: G-ECS; PPD 30d 100%
+2620:119:35::35         | Cisco OpenDNS [opendns]            | US | San Francisco  | anycast,filtering,ecs  | AG Cisco OpenDNS Standard (malware filtering); ecs to allow-listed authorities: G-ECS
+94.140.14.140           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
+94.140.14.141           | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; PPD 30d 100%; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
+2a10:50c0::1:ff         | AdGuard DNS non-filtering [adguard] | CY | Limassol       | anycast                | AG AdGuard DNS Non-filtering; AGDNS measured ECS on 94.140.14.14 (default), not on these: not tagged ecs until checked
+185.228.168.9           | CleanBrowsing security [cleanbrowsing] | US |                | anycast,filtering      | AG CleanBrowsing Security Filter; PPD 30d 100%
+2a0d:2a00:1::2          | CleanBrowsing security [cleanbrowsing] | US |                | anycast,filtering      | AG CleanBrowsing Security Filter
+76.76.2.0               | Control D unfiltered [controld]    | CA | Toronto        | anycast                | AG ControlD Non-filtering; PPD 30d 100%
+2606:1a40::             | Control D unfiltered [controld]    | CA | Toronto        | anycast                | AG ControlD Non-filtering
+74.82.42.42             | Hurricane Electric [he]            | US | Fremont        | anycast                | AG Hurricane Electric Public Recursor ("with anycast"); PPD 30d 100% rev ordns.he.net
+2001:470:20::2          | Hurricane Electric [he]            | US | Fremont        | anycast                | AG Hurricane Electric Public Recursor ("with anycast")
+185.222.222.222         | DNS.SB (xTom) [dns-sb]             | DE |                | anycast                | AG DNS.SB; PPD 30d 100%
+45.11.45.11             | DNS.SB (xTom) [dns-sb]             | DE |                | anycast                | AG DNS.SB; PPD 30d 99.8%
+2a09::                  | DNS.SB (xTom) [dns-sb]             | DE |                | anycast                | AG DNS.SB
+195.46.39.39            | SafeDNS [safedns]                  | DE |                | anycast,filtering      | AG Safe DNS ("global anycast network"; the filtering tag is the earlier list's); PPD 30d 100% org SafeDNS Inc, geolocated DE (the old RU/Yekaterinburg label came from DC and fits SkyDNS)
+194.169.169.169         | Surfshark DNS [surfshark]          | NL |                | anycast                | AG Surfshark DNS (listed among public anycast resolvers); not in PPD
+216.146.35.35           | Dyn (Oracle) [dyn]                 | US |                | anycast                | AG Dyn DNS (listed among public anycast resolvers); PPD 30d 99.5% org Dynamic Network Services rev rdns.dynect.net, geolocated BR
+216.146.36.36           | Dyn (Oracle) [dyn]                 | US |                | anycast                | AG Dyn DNS (listed among public anycast resolvers); PPD 30d 99.5% org Dynamic Network Services rev rdns.dynect.net, geolocated BR
+# REMOVED 2026-11-29: Comodo Secure DNS is below the inclusion bar: PPD 30d 82.2 % (1y 86.5 %) for 8.20.247.20, 8.26.56.26 absent from PPD. (NXDOMAIN rewriting was also reported in issue 20; not confirmed in the sources read.)
+#   8.26.56.26              | Comodo Secure DNS                  | US |                | anycast,filtering
+#   8.20.247.20             | Comodo Secure DNS                  | US |                | anycast,filtering
+# REMOVED 2026-11-29: one service under three names (Vercara, formerly Neustar/UltraDNS; 64.6.64.6 was "Verisign Public DNS", PPD rev rec1pubns1.ultradns.net, org Vercara) and below the bar: PPD 30d 48-55 %, 1y 32-36 %. The IPv6 address was not measured and goes with its service.
+#   156.154.70.1            | Vercara UltraDNS Public            | US |                | anycast
+#   156.154.71.1            | Vercara UltraDNS Public            | US |                | anycast
+#   2610:a1:1018::1         | Vercara UltraDNS Public            | US |                | anycast
+#   64.6.64.6               | Verisign Public DNS (Neustar)      | US |                | anycast
+# REMOVED 2026-11-29: Lumen (Level 3) below the bar: PPD 30d 92.4 % (4.2.2.1), 89.7 % (4.2.2.2), 91.8 % (209.244.0.3); never advertised as a public service. (NXDOMAIN rewriting reported in issue 20; not confirmed in the sources read.)
+#   4.2.2.1                 | Lumen (Level 3)                    | US |                | anycast
+#   4.2.2.2                 | Lumen (Level 3)                    | US |                | anycast
+#   209.244.0.3             | Lumen (Level 3)                    | US |                | anycast
 
-# --- Asia ---------------------------------------------------------------------------------
-223.5.5.5               | AliDNS                      | CN | Hangzhou          | anycast
-223.6.6.6               | AliDNS                      | CN | Hangzhou          | anycast
-2400:3200::1            | AliDNS                      | CN | Hangzhou          | anycast
-119.29.29.29            | DNSPod (Tencent)            | CN | Shenzhen          | anycast
-2402:4e00::             | DNSPod (Tencent)            | CN | Shenzhen          | anycast
-101.226.4.6             | 360 Secure DNS              | CN | Shanghai          | anycast,filtering
-114.114.114.114         | 114DNS                      | CN | Nanjing           | unicast
-114.114.115.115         | 114DNS                      | CN | Nanjing           | unicast
-180.76.76.76            | Baidu Public DNS            | CN | Beijing           |
-1.2.4.8                 | CNNIC SDNS                  | CN | Beijing           |
-210.2.4.8               | CNNIC SDNS                  | CN | Beijing           |
-180.184.1.1             | ByteDance Public DNS        | CN |                   | unicast
-117.50.10.10            | OneDNS                      | CN |                   | unicast,filtering
-180.131.144.144         | Nawala                      | ID | Jakarta           | anycast,filtering
-101.101.101.101         | Quad101 (TWNIC)             | TW | Taipei            | unicast
-101.102.103.104         | Quad101 (TWNIC)             | TW | Taipei            | unicast
-2001:de4::101           | Quad101 (TWNIC)             | TW | Taipei            | unicast
-168.95.1.1              | HiNet (Chunghwa Telecom)    | TW | Taipei            | isp
-2001:b000:168::1        | HiNet (Chunghwa Telecom)    | TW | Taipei            | isp
-61.31.1.1               | Taiwan Fixed Network        | TW |                   | isp
-202.153.97.2            | PCCW Global                 | HK | Hong Kong         | isp
-203.80.96.10            | HKBN                        | HK | Hong Kong         | isp
-210.0.128.250           | HGC Global Communications   | HK | Hong Kong         | isp
-168.126.63.1            | KT                          | KR | Seoul             | isp
-164.124.101.2           | LG U+                       | KR | Seoul             | isp
-219.250.36.130          | SK Telecom                  | KR | Seoul             | isp
-165.21.83.88            | Singtel                     | SG | Singapore         | isp
-203.116.1.94            | StarHub                     | SG | Singapore         | isp
-2406:3000::203:116:24:ce | StarHub                    | SG | Singapore         | isp
-203.211.152.66          | M1                          | SG | Singapore         | isp
-2001:fc0:1000:2000:203:211:152:66 | M1              | SG | Singapore         | isp
-1.9.1.9                 | TM Net                      | MY | Kuala Lumpur      | isp
-211.25.206.147          | TT dotCom                   | MY |                   | isp
-115.178.96.2            | Kappa Internet              | IN |                   | isp
-203.94.227.70           | MTNL                        | IN | Mumbai            | isp
-209.150.154.1           | CMPak                       | PK |                   | isp
-125.209.116.22          | Multinet                    | PK |                   | isp
-103.80.1.2              | SS Online                   | BD |                   | isp
-124.43.12.172           | Sri Lanka Telecom           | LK |                   | isp
-182.93.84.123           | Subisu Cablenet             | NP | Kathmandu         | isp
-178.22.122.100          | Shecan                      | IR | Tehran            | unicast
-185.51.200.2            | Shecan                      | IR | Tehran            | unicast
-31.7.37.37              | Teknet Yazilim              | TR | Antalya           | isp
+# --- Asia ------------------------------------------------------------------------------------
+223.5.5.5               | AliDNS [alidns]                    | CN | Hangzhou       | anycast,injected       | AG Ali DNS; GD PublicDNS; PPD 30d 100%
+223.6.6.6               | AliDNS [alidns]                    | CN | Hangzhou       | anycast,injected       | AG Ali DNS; GD PublicDNS; PPD 30d 100%
+2400:3200::1            | AliDNS [alidns]                    | CN | Hangzhou       | anycast,injected       | AG Ali DNS; GD PublicDNS
+2402:4e00::             | DNSPod (Tencent) [dnspod]          | CN | Shenzhen       | anycast,injected       | AG DNSPod Public DNS+; GD PublicDNS (119.29.29.29 removed below; this address is not in PPD)
+# REMOVED 2026-11-29: below the bar: PPD 30d 94.9 % (1y 96.5 %); its IPv6 address above stays until checked
+#   119.29.29.29            | DNSPod (Tencent)                   | CN | Shenzhen       | anycast
+101.226.4.6             | 360 Secure DNS [360]               | CN | Shanghai       | anycast,filtering,injected | AG 360 Secure DNS ("security threat protection"); not in PPD
+114.114.114.114         | 114DNS [114dns]                    | CN | Nanjing        | anycast,filtering,injected | AG 114DNS Normal ("block ads and annoying websites"); GD PublicDNS; PPD 30d 99.3% anycast
+114.114.115.115         | 114DNS [114dns]                    | CN | Nanjing        | anycast,filtering,injected | AG 114DNS Normal ("block ads and annoying websites"); GD PublicDNS; PPD 30d 99.3% anycast
+180.76.76.76            | Baidu Public DNS [baidu]           | CN | Beijing        | injected               | GD PublicDNS (public-dns-a.baidu.com)
+1.2.4.8                 | CNNIC SDNS [cnnic-sdns]            | CN | Beijing        | injected               | GD PublicDNS (public1.sdns.cn)
+210.2.4.8               | CNNIC SDNS [cnnic-sdns]            | CN | Beijing        | injected               | GD PublicDNS (public2.sdns.cn)
+180.184.1.1             | ByteDance Public DNS [bytedance]   | CN |                | unicast,injected       | AG ByteDance Public DNS
+117.50.10.10            | OneDNS Pure Edition [onedns]       | CN |                | unicast,injected       | AG OneDNS Pure Edition (the blocking one is Block Edition 117.50.22.22): not filtering
+180.131.144.144         | Nawala [nawala]                    | ID | Jakarta        | anycast,filtering      | AG Nawala Childprotection DNS ("an anycast Internet filtering system")
+101.101.101.101         | Quad101 (TWNIC) [quad101]          | TW | Taipei         | unicast                | AG Quad101
+101.102.103.104         | Quad101 (TWNIC) [quad101]          | TW | Taipei         | unicast                | AG Quad101
+2001:de4::101           | Quad101 (TWNIC) [quad101]          | TW | Taipei         | unicast                | AG Quad101
+168.95.1.1              | HiNet (Chunghwa Telecom) [hinet]   | TW | Taipei         | isp                    | GD ISPDNS HiNet; PPD 30d 99.8% rev dns.hinet.net
+2001:b000:168::1        | HiNet (Chunghwa Telecom) [hinet]   | TW | Taipei         | isp                    | GD ISPDNS HiNet
+61.31.1.1               | Taiwan Fixed Network               | TW |                | isp                    | GD ISPDNS TFN
+202.153.97.2            | PCCW Global                        | HK | Hong Kong      | isp                    | GD ISPDNS PCCW GLOBAL (ns1.pbase.net)
+203.80.96.10            | HKBN                               | HK | Hong Kong      | isp                    | GD ISPDNS HKBN
+210.0.128.250           | HGC Global Communications          | HK | Hong Kong      | isp                    | GD ISPDNS HGC (ns250.on-nets.com); not in PPD 2026-02-21 (issue 20 cites 38 % from another snapshot, not seen here)
+168.126.63.1            | KT                                 | KR | Seoul          | isp                    | GD ISPDNS KT; PPD 30d 100% rev kns.kornet.net
+164.124.101.2           | LG U+                              | KR | Seoul          | isp                    | GD ISPDNS LG U+; PPD 30d 99.6% rev ns.dacom.co.kr
+219.250.36.130          | SK Broadband                       | KR | Seoul          | isp                    | GD ISPDNS SKT; PPD 30d 98.7% org SK Broadband rev bns2.hananet.net
+165.21.83.88            | Singtel                            | SG | Singapore      | isp                    | GD ISPDNS SINGTEL (dnscache1.singnet.com.sg)
+203.116.1.94            | StarHub [starhub]                  | SG | Singapore      | isp                    | GD ISPDNS STARHUB (secdns.starhub.net.sg)
+2406:3000::203:116:24:ce | StarHub [starhub]                  | SG | Singapore      | isp                    | GD ISPDNS STARHUB
+203.211.152.66          | M1 [m1]                            | SG | Singapore      | isp                    | GD ISPDNS M1 (nscache1.m1net.com.sg)
+2001:fc0:1000:2000:203:211:152:66 | M1 [m1]                            | SG | Singapore      | isp                    | GD ISPDNS M1
+1.9.1.9                 | TM Net                             | MY | Kuala Lumpur   | isp                    | GD ISPDNS TMNET (dns.tm.net.my)
+211.25.206.147          | TT dotCom                          | MY |                | isp,unverified         | DC only
+115.178.96.2            | Kappa Internet                     | IN |                | isp,unverified         | DC only
+203.94.227.70           | MTNL                               | IN | Mumbai         | isp,unverified         | DC only
+209.150.154.1           | CMPak                              | PK |                | isp                    | DC; PPD 30d 99.6% org CMPak rev pub-dns01.paymax.com.pk
+125.209.116.22          | Multinet                           | PK |                | isp,unverified         | DC only
+103.80.1.2              | SS Online                          | BD |                | isp,unverified         | DC only
+124.43.12.172           | Sri Lanka Telecom                  | LK |                | isp                    | DC; PPD 30d 98.7% org BBEXCEL-SLT
+# REMOVED 2026-11-29: below the bar: PPD 30d 95.5 %
+#   182.93.84.123           | Subisu Cablenet                    | NP | Kathmandu      | isp
+203.178.136.36          | WIDE Project                       | JP |                | isp                    | PPD 30d 99.8% 1y 99.9% org WIDE Project rev nons.wide.ad.jp (a research network's resolver; Japan's documented public one, IIJ, is DoH/DoT only)
+115.146.120.140         | CMC Telecom                        | VN |                | isp                    | PPD 30d 99.3% 1y 99.6% org CMCTELECOM rev dns1.cmctelecom.vn
+114.198.144.44          | Globalreach                        | PH |                | isp                    | PPD 30d 99.5% 1y 99.7% org Globalreach rev dns3.eglobalreach.net
+84.54.64.35             | UZPAK                              | UZ |                | isp                    | PPD 30d 100% 1y 99.97% org "JSC 28A Navoi str." rev ns3.uzpak.uz
+178.22.122.100          | Shecan [shecan]                    | IR | Tehran         | unicast,unverified     | in no current source read
+185.51.200.2            | Shecan [shecan]                    | IR | Tehran         | unicast,unverified     | in no current source read
+31.7.37.37              | Teknet Yazilim                     | TR | Antalya        | isp                    | DC; PPD 30d 100% rev resolve02.tek.net.tr
+5.32.55.10              | du (Emirates Integrated Telecommunications) | AE |                | isp                    | PPD 30d 98.9% 1y 99.7% org Emirates Integrated Telecommunications (no reverse name)
+85.194.70.173           | Mobily [mobily]                    | SA |                | isp                    | PPD 30d 99.6% 1y 99.7% org Mobily Corp. (no reverse name)
+85.194.70.174           | Mobily [mobily]                    | SA |                | isp                    | PPD 30d 99.8% 1y 99.7% org Mobily Corp. (no reverse name)
 
-# --- Europe -------------------------------------------------------------------------------
-77.88.8.8               | Yandex DNS                  | RU | Moscow            | anycast
-77.88.8.1               | Yandex DNS                  | RU | Moscow            | anycast
-2a02:6b8::feed:0ff      | Yandex DNS                  | RU | Moscow            | anycast
-193.58.251.251          | SkyDNS                      | RU | Yekaterinburg     | filtering
-86.54.11.100            | DNS4EU unfiltered (Whalebone) | EU |                 | anycast
-2a13:1001::86:54:11:100 | DNS4EU unfiltered (Whalebone) | EU |                 | anycast
-193.17.47.1             | CZ.NIC ODVR                 | CZ | Prague            | anycast
-185.43.135.1            | CZ.NIC ODVR                 | CZ | Prague            | anycast
-2001:148f:ffff::1       | CZ.NIC ODVR                 | CZ | Prague            | anycast
-130.59.31.248           | SWITCH                      | CH | Zurich            | unicast
-2001:620:0:ff::2        | SWITCH                      | CH | Zurich            | unicast
-194.209.157.109         | Oskar Emmenegger            | CH | Zizers            | isp
-88.198.92.222           | LibreDNS (LibreOps)         | DE | Falkenstein       | unicast
-195.243.214.4           | Deutsche Telekom            | DE | Oberhausen        | isp
-194.172.160.4           | Verizon Deutschland         | DE |                   | isp
-82.96.64.2              | Probe Networks              | DE | Saarland          | isp
-139.18.25.33            | Universität Leipzig         | DE | Leipzig           | isp
-209.250.227.42          | UK DNS Privacy Project      | GB | London            | unicast
-37.209.219.30           | 4D Data Centres             | GB | Byfleet           | isp
-194.145.240.6           | Ancar B                     | GB | Manchester        | isp
-81.24.196.76            | Docklands Data Centre       | GB | London            | isp
-80.67.169.12            | French Data Network (FDN)   | FR | Paris             | unicast
-80.67.169.40            | French Data Network (FDN)   | FR | Paris             | unicast
-83.145.86.7             | Completel                   | FR | Lille             | isp
-163.172.107.158         | Scaleway                    | FR | Paris             | isp
-213.248.100.54          | Arelion (Telia Carrier)     | SE | Stockholm         | isp
-2001:2030:c000:4::4     | Arelion (Telia Carrier)     | SE | Stockholm         | isp
-87.213.100.113          | Tele2 Nederland             | NL |                   | isp
-193.58.204.59           | Pyton                       | NL |                   | isp
-185.107.80.84           | nForce                      | NL |                   | isp
-194.224.52.37           | Telefónica                  | ES | Madrid            | isp
-212.230.255.1           | Prioritytelecom             | ES |                   | isp
-83.137.41.9             | nemox.net                   | AT |                   | isp
-176.62.205.201          | Mentor IT                   | DK |                   | isp
-185.83.212.30           | Cloudity                    | PT |                   | isp
+# --- Europe ----------------------------------------------------------------------------------
+77.88.8.8               | Yandex DNS Basic [yandex]          | RU | Moscow         | anycast                | AG Yandex DNS Basic (no filtering; nearest data centre answers); PPD 30d 100%
+77.88.8.1               | Yandex DNS Basic [yandex]          | RU | Moscow         | anycast                | AG Yandex DNS Basic (no filtering; nearest data centre answers); PPD 30d 100%
+2a02:6b8::feed:0ff      | Yandex DNS Basic [yandex]          | RU | Moscow         | anycast                | AG Yandex DNS Basic (no filtering; nearest data centre answers)
+# REMOVED 2026-11-29: SkyDNS below the bar: PPD 30d 40.7 % (1y 18.0 %)
+#   193.58.251.251          | SkyDNS                             | RU | Yekaterinburg  | filtering
+86.54.11.100            | DNS4EU unfiltered (Whalebone) [dns4eu] | EU |                | anycast                | AG DNS4EU Unfiltered resolution
+2a13:1001::86:54:11:100 | DNS4EU unfiltered (Whalebone) [dns4eu] | EU |                | anycast                | AG DNS4EU Unfiltered resolution
+193.17.47.1             | CZ.NIC ODVR [odvr]                 | CZ | Prague         | anycast                | AG CZ.NIC ODVR; PPD 30d 100% rev odvr.nic.cz
+185.43.135.1            | CZ.NIC ODVR [odvr]                 | CZ | Prague         | anycast                | AG CZ.NIC ODVR; PPD 30d 100% rev odvr.nic.cz
+2001:148f:ffff::1       | CZ.NIC ODVR [odvr]                 | CZ | Prague         | anycast                | AG CZ.NIC ODVR
+130.59.31.248           | SWITCH [switch]                    | CH | Zurich         | unicast                | AG SWITCH DNS (dns.switch.ch)
+2001:620:0:ff::2        | SWITCH [switch]                    | CH | Zurich         | unicast                | AG SWITCH DNS (dns.switch.ch)
+194.209.157.109         | Oskar Emmenegger                   | CH | Zizers         | isp,unverified         | DC only
+88.198.92.222           | LibreDNS (LibreOps)                | DE | Falkenstein    | unicast                | AG LibreDNS; PPD 30d 99.5% rev libreops.cc (issue 20 says it is also an OpenNIC tier-2 server; not found in the sources read)
+# REMOVED 2026-11-29: a customer's open resolver, not the operator's service (PPD org Ritter Oberhausen)
+#   195.243.214.4           | Deutsche Telekom                   | DE | Oberhausen     | isp
+# REMOVED 2026-11-29: a customer's open resolver, not the operator's service (PPD org Baumann Technologie, rev mci004.btnet.de)
+#   194.172.160.4           | Verizon Deutschland                | DE |                | isp
+82.96.64.2              | Probe Networks                     | DE | Saarland       | isp                    | DC; PPD 30d 100% rev bandit.probe-networks.de
+139.18.25.33            | Universität Leipzig                | DE | Leipzig        | isp                    | DC; PPD 30d 100% rev gate.ipv6.uni-leipzig.de
+209.250.227.42          | UK DNS Privacy Project             | GB | London         | unicast                | AG UK DNS Privacy Project
+37.209.219.30           | 4D Data Centres                    | GB | Byfleet        | isp,unverified         | DC only
+# REMOVED 2026-11-29: below the bar: PPD 30d 75.8 %
+#   194.145.240.6           | Ancar B                            | GB | Manchester     | isp
+81.24.196.76            | Docklands Data Centre              | GB | London         | isp,unverified         | DC only
+80.67.169.12            | French Data Network (FDN) [fdn]    | FR | Paris          | unicast,unverified     | DC; in no current source read
+80.67.169.40            | French Data Network (FDN) [fdn]    | FR | Paris          | unicast,unverified     | DC; in no current source read
+# REMOVED 2026-11-29: a customer's open resolver, not the operator's service (PPD org Archimed, SFR reverse name)
+#   83.145.86.7             | Completel                          | FR | Lille          | isp
+163.172.107.158         | Scaleway                           | FR | Paris          | isp,unverified         | DC only
+213.248.100.54          | Arelion (Telia Carrier) [arelion]  | SE | Stockholm      | isp                    | GD ISPDNS Arelion Stockholm
+2001:2030:c000:4::4     | Arelion (Telia Carrier) [arelion]  | SE | Stockholm      | isp                    | GD ISPDNS Arelion Stockholm
+# REMOVED 2026-11-29: a customer's open resolver (PPD org Shunter B.V., rev unlabelled-...versatel.net) and below the bar: PPD 30d 94.6 %
+#   87.213.100.113          | Tele2 Nederland                    | NL |                | isp
+193.58.204.59           | Pyton                              | NL |                | isp,unverified         | DC only
+185.107.80.84           | nForce                             | NL |                | isp,unverified         | DC only
+194.224.52.37           | Telefónica                         | ES | Madrid         | isp,unverified         | DC only
+212.230.255.1           | Prioritytelecom                    | ES |                | isp                    | DC; PPD 30d 99.8% rev ns2.xtratelecom.es
+83.137.41.9             | nemox.net                          | AT |                | isp                    | DC; PPD 30d 99.5% rev dns2.nemox.net
+176.62.205.201          | Mentor IT                          | DK |                | isp,unverified         | DC only
+185.83.212.30           | Cloudity                           | PT |                | isp,unverified         | DC only
 
-# --- North America ------------------------------------------------------------------------
-149.112.121.10          | CIRA Canadian Shield        | CA | Ottawa            | unicast,filtering
-149.112.122.10          | CIRA Canadian Shield        | CA | Ottawa            | unicast,filtering
-2620:10a:80bb::10       | CIRA Canadian Shield        | CA | Ottawa            | unicast,filtering
-208.91.112.53           | Fortinet                    | CA | Burnaby           |
-66.199.45.225           | Cogeco Data Services        | CA | Toronto           | isp
-66.28.0.45              | Cogent                      | US |                   | isp
-2001:550:1:1::d         | Cogent                      | US |                   | isp
-205.171.2.65            | Lumen (CenturyLink)         | US |                   | isp
-12.121.117.201          | AT&T Services               | US |                   | isp
-98.113.146.9            | Verizon Fios Business       | US |                   | isp
-204.12.225.227          | WholeSale Internet          | US | Kansas City       | isp
-66.206.166.2            | Corporate West              | US | San Jose          | isp
-129.250.35.250          | NTT                         | US |                   | isp
-200.56.224.11           | Marcatel                    | MX |                   | isp
-201.144.135.211         | Uninet (Telmex)             | MX |                   | isp
+# --- North America, Central America and the Caribbean ----------------------------------------
+149.112.121.10          | CIRA Canadian Shield Private [cira-shield] | CA | Ottawa         |                        | AG CIRA Canadian Shield Private ("DNS resolution only"; filtering is .20/.30); PPD 30d 100%
+149.112.122.10          | CIRA Canadian Shield Private [cira-shield] | CA | Ottawa         |                        | AG CIRA Canadian Shield Private ("DNS resolution only"; filtering is .20/.30); PPD 30d 99.5%
+2620:10a:80bb::10       | CIRA Canadian Shield Private [cira-shield] | CA | Ottawa         |                        | AG CIRA Canadian Shield Private ("DNS resolution only"; filtering is .20/.30)
+208.91.112.53           | Fortinet                           | CA | Burnaby        |                        | DC; PPD 30d 99.8% rev fortinet-public-dns-53.fortinet.com
+66.199.45.225           | Cogeco Data Services               | CA | Toronto        | isp,unverified         | DC only
+66.28.0.45              | Cogent [cogent]                    | US |                | isp                    | GD ISPDNS Cogent; PPD 30d 100% rev res1.dns.cogentco.com
+2001:550:1:1::d         | Cogent [cogent]                    | US |                | isp                    | GD ISPDNS Cogent
+205.171.2.65            | Lumen (CenturyLink)                | US |                | isp                    | GD ISPDNS LUMEN; PPD 30d 100% rev resolver.centurylink.net
+12.121.117.201          | AT&T Services                      | US |                | isp,unverified         | DC only
+98.113.146.9            | Verizon Fios Business              | US |                | isp,unverified         | DC only
+# REMOVED 2026-11-29: a customer's open resolver (PPD org Server Management LLC) and below the bar: PPD 30d 95.5 %
+#   204.12.225.227          | WholeSale Internet                 | US | Kansas City    | isp
+66.206.166.2            | Corporate West                     | US | San Jose       | isp                    | DC; PPD 30d 99.8% rev dns1.corpwest.com
+129.250.35.250          | NTT                                | US |                | isp                    | GD ISPDNS NTT; PPD 30d 100% rev x.ns.gin.ntt.net
+200.56.224.11           | Marcatel                           | MX |                | isp,unverified         | DC only
+201.144.135.211         | Uninet (Telmex)                    | MX |                | isp,unverified         | DC only
+200.6.253.74            | Telgua (Telecomunicaciones de Guatemala) | GT |                | isp                    | PPD 30d 99.3% 1y 99.5% org Telecomunicaciones de Guatemala
+191.102.56.57           | Navegalo                           | CR |                | isp                    | PPD 30d 99.6% 1y 99.9% rev ns1.boomerang.cr
+190.108.72.6            | Metrowireless Costa Rica           | CR |                | isp                    | PPD 30d 99.3% 1y 99.7% rev ns2.metrowirelesscr.com
+200.1.104.35            | Flow Trinidad (Columbus Communications) [flow-tt] | TT |                | isp                    | PPD 30d 100% 1y 100% rev ns1.flowtrinidad.com
+200.1.104.36            | Flow Trinidad (Columbus Communications) [flow-tt] | TT |                | isp                    | PPD 30d 100% 1y 100% rev ns2.flowtrinidad.com
+196.3.132.153           | TSTT [tstt]                        | TT |                | isp                    | PPD 30d 99.6% 1y 99.4% rev ns.tstt.net.tt
+196.3.132.154           | TSTT [tstt]                        | TT |                | isp                    | PPD 30d 100% 1y 99.9% rev nssec.tstt.net.tt
 
-# --- South America ------------------------------------------------------------------------
-200.221.11.100          | UOL                         | BR | São Paulo         | isp
-200.248.178.54          | Claro                       | BR | Santa Cruz do Sul | isp
-189.126.192.4           | Vogel Telecom               | BR |                   | isp
-200.114.96.11           | Interredes                  | AR |                   | isp
-45.65.225.196           | Netlan                      | AR |                   | isp
-190.151.104.178         | Entel Chile                 | CL |                   | isp
-200.2.116.245           | Universidad Austral de Chile | CL | Valdivia         | isp
-181.49.39.14            | Telmex Colombia (Claro)     | CO |                   | isp
-181.143.1.118           | EPM Telecomunicaciones (Tigo-UNE) | CO |             | isp
+# --- South America ---------------------------------------------------------------------------
+# REMOVED 2026-11-29: below the bar: PPD 30d 85.7 %
+#   200.221.11.100          | UOL                                | BR | São Paulo      | isp
+# REMOVED 2026-11-29: a customer's open resolver, not the operator's service (PPD org Unevarp, rev business.org.br)
+#   200.248.178.54          | Claro                              | BR | Santa Cruz do Sul | isp
+189.126.192.4           | Vogel Telecom                      | BR |                | isp                    | DC; PPD 30d 99.8% rev ns1.avvio.net.br
+200.114.96.11           | Interredes                         | AR |                | isp                    | DC; PPD 30d 100% (1y 87.8%) rev ns2.interredes.com.ar
+# REMOVED 2026-11-29: below the bar: PPD 30d 95.6 %
+#   45.65.225.196           | Netlan                             | AR |                | isp
+201.54.224.134          | Linktel Telecom                    | BR |                | isp                    | PPD 30d 99.6% 1y 99.4% rev dns04.linktelcorp.com
+200.37.71.3             | Telefonica Servicios Internet      | PE |                | isp                    | PPD 30d 100% 1y 99.8% rev dns.tsi.com.pe
+200.55.248.253          | Easynet (Comm & Net)               | EC |                | isp                    | PPD 30d 100% 1y 99.8% org Comm & Net rev dns4.easynet.ec
+190.151.104.178         | Entel Chile                        | CL |                | isp                    | DC; PPD 30d 99.8%
+# REMOVED 2026-11-29: below the bar: PPD 30d 95.5 %
+#   200.2.116.245           | Universidad Austral de Chile       | CL | Valdivia       | isp
+# REMOVED 2026-11-29: below the bar: PPD 30d 86.2 % (181.49.39.14), 98.2 % (181.143.1.118)
+#   181.49.39.14            | Telmex Colombia (Claro)            | CO |                | isp
+#   181.143.1.118           | EPM Telecomunicaciones (Tigo-UNE)  | CO |                | isp
 
-# --- Africa -------------------------------------------------------------------------------
-5.11.11.5               | Liquid Telecom              | ZA | Cullinan          | isp
-77.246.57.132           | Econet Carrier Services     | ZA |                   | isp
-41.185.24.117           | Grid                        | ZA |                   | isp
-197.155.92.20           | Liquid Telecom Kenya        | KE | Nairobi           | isp
-197.155.92.21           | Liquid Telecom Kenya        | KE | Nairobi           | isp
-195.246.42.210          | Egyptian Universities Network | EG | Cairo           | isp
-212.96.1.70             | Vodacom Business Ghana      | GH | Accra             | isp
+# --- Africa ----------------------------------------------------------------------------------
+# 5.11.11.5, 77.246.57.132 and 197.155.92.20/.21 are one carrier group (Liquid, part of Econet).
+5.11.11.5               | Liquid Telecom (Econet group) [liquid-africadns] | ZA |                | isp                    | DC (Cullinan, ZA); PPD 30d 100% org Econet Carrier Services rev africadns1.liquidtelecom.net, geolocated GB
+77.246.57.132           | Liquid Telecom (Econet group) [liquid-za] | ZA |                | isp                    | DC; PPD 30d 99.5% org Econet Carrier Services rev reserved.liquidtelecom.net
+41.185.24.117           | Grid                               | ZA |                | isp,unverified         | DC only
+197.155.92.20           | Liquid Telecom Kenya [liquid-ke]   | KE | Nairobi        | isp                    | DC; PPD 30d 100% org Liquid Telecommunications rev 197.155.92.20.liquidtelecom.net
+197.155.92.21           | Liquid Telecom Kenya [liquid-ke]   | KE | Nairobi        | isp                    | DC; PPD 30d 100% org Liquid Telecommunications rev 197.155.92.21.liquidtelecom.net
+# REMOVED 2026-11-29: below the bar: PPD 30d 97.3 %
+#   195.246.42.210          | Egyptian Universities Network      | EG | Cairo          | isp
+196.203.125.131         | ATI (Agence Tunisienne Internet) [ati-tn] | TN |                | isp                    | PPD 30d 99.6% 1y 99.7% rev ns1.cck.rnu.tn
+196.203.125.132         | ATI (Agence Tunisienne Internet) [ati-tn] | TN |                | isp                    | PPD 30d 100% 1y 99.9% rev ns2.cck.rnu.tn
+212.96.1.70             | Vodacom Business Ghana             | GH | Accra          | isp,unverified         | DC only
+206.82.130.195          | Onatel (FasoNet)                   | BF |                | isp                    | PPD 30d 99.8% 1y 99.8% org Onatel rev dnscache.fasonet.bf
+41.221.192.167          | Cabo Verde Telecom                 | CV |                | isp                    | PPD 30d 99.8% 1y 99.9% org CABO VERDE TELECOM rev ns.cvtelecom.cv
 
-# --- Oceania ------------------------------------------------------------------------------
-139.130.4.4             | Telstra                     | AU |                   | isp
-61.8.0.113              | Pacific Internet            | AU |                   | isp
-122.56.107.86           | Global-Gateway              | NZ |                   | isp
-223.165.64.97           | SiteHost                    | NZ |                   | isp
-210.48.77.68            | ICONZ                       | NZ |                   | isp
+# --- Oceania ---------------------------------------------------------------------------------
+139.130.4.4             | Telstra                            | AU |                | isp                    | DC; PPD 30d 100% rev uneeda.telstra.net
+61.8.0.113              | Pacific Internet                   | AU |                | isp                    | DC; PPD 30d 100% org Telstraglobal (the block's holder; issue 20 suspects a customer line: resolvers check decides)
+122.56.107.86           | Global-Gateway                     | NZ |                | isp,unverified         | DC only
+223.165.64.97           | SiteHost                           | NZ |                | isp,unverified         | DC only
+210.48.77.68            | ICONZ                              | NZ |                | isp,unverified         | DC only
 
 """####
 }

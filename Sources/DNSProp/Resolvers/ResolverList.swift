@@ -47,8 +47,8 @@ public struct ResolverList: Sendable {
             }
             let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
             if fields.count == 1 && fields[0].isEmpty { continue }
-            if fields.count > 5 {
-                report(.error, "\(fields.count) fields separated by '|'; at most 5 (ADDRESS | OPERATOR | COUNTRY | LOCATION | TAGS); line skipped")
+            if fields.count > 6 {
+                report(.error, "\(fields.count) fields separated by '|'; at most 6 (ADDRESS | OPERATOR | COUNTRY | LOCATION | TAGS | SOURCE); line skipped")
                 continue
             }
             let address: ServerAddress
@@ -64,7 +64,12 @@ public struct ResolverList: Sendable {
                 continue
             }
             var resolver = Resolver(address: address, origin: "\(source):\(lineNumber)")
-            if fields.count > 1, !fields[1].isEmpty { resolver.operatorName = fields[1] }
+            if fields.count > 1, !fields[1].isEmpty {
+                let (name, key, problem) = splitServiceKey(fields[1])
+                if let problem { report(.warning, problem) }
+                resolver.operatorName = name
+                resolver.service = key ?? name.flatMap(Resolver.serviceKey(for:)) ?? address.description
+            }
             if fields.count > 2, !fields[2].isEmpty {
                 let code = fields[2].uppercased()
                 if code.count == 2, Continent.of(country: code) != nil {
@@ -87,10 +92,33 @@ public struct ResolverList: Sendable {
                     report(.warning, "tagged both anycast and unicast")
                 }
             }
+            if fields.count > 5, !fields[5].isEmpty { resolver.source = fields[5] }
             firstLine[address] = lineNumber
             resolvers.append(resolver)
         }
         return ResolverList(resolvers: resolvers, problems: problems)
+    }
+
+    /// Splits `Operator name [service-key]` into the name and the explicit key. A malformed or
+    /// invalid key is reported (the message) and ignored, so the key is derived from the name.
+    static func splitServiceKey(_ field: String) -> (name: String?, key: String?, problem: String?) {
+        guard let open = field.lastIndex(of: "[") else {
+            if field.contains("]") {
+                return (field, nil, "']' without '[' in OPERATOR '\(TerminalText.escape(field))'; write a service key as 'Name [key]'")
+            }
+            return (field, nil, nil)
+        }
+        let name = String(field[..<open]).trimmingSpaces
+        let rest = field[field.index(after: open)...]
+        guard rest.hasSuffix("]") else {
+            return (field, nil, "OPERATOR '\(TerminalText.escape(field))' has '[' but does not end in ']'; a service key is written last: 'Name [key]'")
+        }
+        let key = String(rest.dropLast()).trimmingSpaces
+        guard Resolver.isValidServiceKey(key) else {
+            return (name.isEmpty ? nil : name, nil,
+                    "bad service key '\(TerminalText.escape(key))' (1-63 of a-z 0-9 - ., starting with a letter or digit); key derived from the operator name")
+        }
+        return (name.isEmpty ? nil : name, key, nil)
     }
 
     /// The list built into the binary: identical to the top-level resolvers.txt (a test keeps it so).
