@@ -13,7 +13,9 @@ public struct CheckReportTable {
         let s = r.summary
         var parts: [String] = []
         let answering = s.resolversAnswering
-        parts.append("\(s.resolversCurrent) of \(answering) answering resolvers current")
+        var head = "\(s.resolversCurrent) of \(answering) answering resolvers current"
+        if s.serviceCount < s.resolverCount { head += " (\(s.servicesCurrent) of \(s.servicesAnswering) services)" }
+        parts.append(head)
         for status in VerdictStatus.allCases where status != .current && s.count(status) > 0 {
             var text = "\(s.count(status)) \(status.rawValue)"
             if status == .parked, !s.parkingProviders.isEmpty {

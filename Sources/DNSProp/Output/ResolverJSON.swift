@@ -13,6 +13,8 @@ public enum ResolverJSON {
                 ("continent", .optional(v.continent)),
                 ("location", .optional(v.city)),
                 ("tags", .array(v.tags.map { .string($0) })),
+                ("service", .string(VerdictPolicy.serviceKey(r))),
+                ("source", .string("globalping")),
                 ("vantage", .object([("network", .string(v.network)), ("asn", .optional(v.asn)),
                                      ("provider", .optional(v.provider)), ("city", .optional(v.city)),
                                      ("country", .optional(v.country))])),
@@ -27,6 +29,8 @@ public enum ResolverJSON {
             ("continent", .optional(r.continent?.rawValue)),
             ("location", .optional(r.location)),
             ("tags", .array(r.tags.sorted().map { .string($0.rawValue) })),
+            ("service", .string(r.service)),
+            ("source", .optional(r.source)),
             ("vantage", .null),
         ])
     }

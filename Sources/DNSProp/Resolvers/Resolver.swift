@@ -61,9 +61,6 @@ public struct Resolver: Hashable, Sendable {
 
     public var continent: Continent? { countryCode.flatMap(Continent.of(country:)) }
 
-    /// A short label for tables: the operator, or the address when there is none.
-    public var label: String { operatorName ?? address.description }
-
     /// The address column of tables: the server, or for a remote probe where it stands.
     public var display: String {
         guard let v = vantage else { return address.description }

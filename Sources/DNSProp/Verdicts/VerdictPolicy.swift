@@ -84,6 +84,23 @@ public enum VerdictPolicy {
         }
     }
 
+    /// The cache view a resolver belongs to: the addresses of one service (Google's
+    /// four, Quad9's six) reach the same nearby site from one machine, so they are
+    /// one view, not several. A remote probe's resolver is its own view.
+    public static func serviceKey(_ r: Resolver) -> String {
+        r.vantage != nil ? "probe " + r.address.description : r.service
+    }
+
+    /// Standings grouped by service: a service answers when any of its addresses
+    /// does, and is current when every one of them is.
+    public static func serviceCounts(_ standings: [Standing]) -> (services: Int, answering: Int, current: Int) {
+        var byService: [String: [Standing]] = [:]
+        for s in standings { byService[serviceKey(s.resolver), default: []].append(s) }
+        let answering = byService.values.filter { $0.contains(where: \.isAnswering) }.count
+        let current = byService.values.filter { $0.allSatisfy(\.isCurrent) }.count
+        return (byService.count, answering, current)
+    }
+
     // MARK: History
 
     /// Seconds of grace after an announced expiry before calling an answer overdue
@@ -152,6 +169,12 @@ public struct Summary: Sendable {
     public var resolversCurrent: Int
     /// Resolvers that answered at least one question.
     public var resolversAnswering: Int
+    /// Services among the resolvers (see `VerdictPolicy.serviceKey`): one cache view each from here.
+    public var serviceCount: Int
+    /// Services with at least one answering address.
+    public var servicesAnswering: Int
+    /// Services whose every address has every verdict current.
+    public var servicesCurrent: Int
     /// The moment the last known non-current cache should expire.
     public var lastExpiry: Double?
     /// Parking providers seen, most frequent first.
@@ -167,6 +190,7 @@ public struct Summary: Sendable {
         self.resolverCount = max(resolverCount, standings.count)
         resolversCurrent = standings.filter(\.isCurrent).count
         resolversAnswering = standings.filter(\.isAnswering).count
+        (serviceCount, servicesAnswering, servicesCurrent) = VerdictPolicy.serviceCounts(standings)
         lastExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap(\.expiresAt).max()
         var providers: [String: Int] = [:]
         for v in verdicts { if let p = v.parking { providers[p.provider, default: 0] += 1 } }

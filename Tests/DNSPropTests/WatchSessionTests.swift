@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+import Testing
+@testable import DNSProp
+
+/// `check` and `watch` decide with the same rules, and the watch runs as a
+/// library session without a terminal.
+@Suite("Watch session", .serialized)
+struct WatchSessionTests {
+    /// Resolver 1 answers A but times out on AAAA; 2 is current; 3 is stale; 4 never answers.
+    static func mixedReport(at t: Double) -> PropagationReport {
+        func v(_ host: String, _ type: RecordType, _ status: VerdictStatus, ttl: UInt32? = nil) -> Verdict {
+            Verdict(resolver: Resolver(address: try! ServerAddress(parsing: host), operatorName: "Op \(host)"),
+                    question: CheckQuestion(name: try! DomainName("victim.example"), type: type), status: status, reason: "r",
+                    answers: status == .stale ? ["192.0.2.99"] : [], ttl: ttl, expiresAt: ttl.map { t + Double($0) },
+                    rcode: status.isAnswering ? .noError : nil, checkedAt: t)
+        }
+        let name = try! DomainName("victim.example")
+        let a = QuestionReport(question: CheckQuestion(name: name, type: .a), truth: Truth.expected(name: name, type: .a, values: ["192.0.2.10"]),
+                               verdicts: [v("192.0.2.1", .a, .current), v("192.0.2.2", .a, .current), v("192.0.2.3", .a, .stale, ttl: 60), v("192.0.2.4", .a, .timeout)])
+        let aaaa = QuestionReport(question: CheckQuestion(name: name, type: .aaaa), truth: Truth.expected(name: name, type: .aaaa, values: ["2001:db8::1"]),
+                                  verdicts: [v("192.0.2.1", .aaaa, .timeout), v("192.0.2.2", .aaaa, .current), v("192.0.2.3", .aaaa, .current), v("192.0.2.4", .aaaa, .timeout)])
+        return PropagationReport(startedAt: t, finishedAt: t, names: [name], questions: [a, aaaa], resolverCount: 4)
+    }
+
+    @Test func checkAndWatchGiveTheSameCountsAndExitStatusForTheSameAnswers() throws {
+        let report = Self.mixedReport(at: 1000)
+        // check: the table's summary line and the JSON summary.
+        let line = CheckReportTable(colour: false, now: 1000).summaryLine(report)
+        #expect(line.hasPrefix("1 of 3 answering resolvers current"), "\(line)")
+        let json = CheckReportJSON.document(report, outcome: report.outcome(minCurrent: nil)).serialized()
+        let summary = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["summary"] as? [String: Any])
+        #expect(summary["resolversCurrent"] as? Int == 1 && summary["resolversAnswering"] as? Int == 3)
+        #expect(summary["exitStatus"] as? Int == 1 && summary["outcome"] as? String == "notConverged")
+
+        // watch: the same report as a round.
+        var state = WatchState(started: 1000)
+        state.update(with: report)
+        let watched = try #require(state.lastReport)
+        #expect(watched.summary.resolversCurrent == report.summary.resolversCurrent)
+        #expect(watched.summary.resolversAnswering == report.summary.resolversAnswering)
+        #expect(watched.summary.counts == report.summary.counts)
+        #expect(watched.outcome(minCurrent: nil) == report.outcome(minCurrent: nil))
+        #expect(watched.outcome(minCurrent: 60) == report.outcome(minCurrent: 60))
+        let screen = WatchScreen(width: 100, height: 30, colour: false).render(state, names: report.names, now: 1001, nextRound: nil, interval: 30)
+        // Resolver 1 (current A, silent AAAA) answers in both; before the policy moved to one place, watch did not count it.
+        #expect(screen[1].hasPrefix("1/3 current · 33%"), "\(screen[1])")
+        // The worst row first, in the one severity order.
+        #expect(state.resolverRows().map(\.worst.verdict.status) == [.stale, .timeout, .timeout, .current])
+        // The log line is check's summary line.
+        let round = WatchSession.Round(number: 1, report: watched, changes: [], state: state, outcome: watched.outcome(minCurrent: nil))
+        #expect(WatchLog.lines(round).contains(line))
+    }
+
+    final class Events: Sendable {
+        let list = Mutex<[String]>([])
+        func add(_ e: WatchSession.Event) {
+            let text: String
+            switch e {
+            case .roundStarted(let n): text = "start \(n)"
+            case .roundFinished(let r): text = "round \(r.number) \(r.outcome.rawValue) current=\(r.report.summary.resolversCurrent)"
+            case .finished(let ending): text = "end \(ending.rawValue)"
+            }
+            list.withLock { $0.append(text) }
+        }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    @Test func aSessionRunsRoundsWithoutATerminalAndEndsWhenConverged() async throws {
+        let world = try PropagationCheckTests.Hierarchy()
+        defer { world.stop() }
+        let good = try PropagationCheckTests.resolver("127.78.5.1") { m in
+            Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.10", ttl: 30)])
+        }
+        // Stale for its first two answers, then current: the watch sees it flip.
+        let flips = Mutex(0)
+        let late = try PropagationCheckTests.resolver("127.78.5.2") { m in
+            let n = flips.withLock { n -> Int in n += 1; return n }
+            return Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, n <= 2 ? "192.0.2.99" : "192.0.2.10", ttl: 30)])
+        }
+        defer { good.stop(); late.stop() }
+        let engine = PropagationCheckTests.engine()
+        defer { engine.shutdown() }
+        var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [good, late], world: world)
+        plan.checkDelegation = false
+
+        // The same answers through check first: stale, exit 1.
+        let checked = await PropagationCheck(plan: plan, engine: engine).run()
+        #expect(checked.outcome(minCurrent: nil) == .notConverged)
+
+        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.2, untilPropagated: true, maxWait: 20))
+        let events = Events()
+        session.subscribe { events.add($0) }
+        let ending = await session.run()
+        #expect(ending == .converged)
+        #expect(events.all == ["start 1", "round 1 notConverged current=1", "start 2", "round 2 converged current=2", "end converged"])
+        let state = session.state
+        #expect(state.round == 2)
+        #expect(state.becameCurrent[late.address]?.round == 2)
+        #expect(WatchScreen.timeline(state, now: MonotonicTime.wall()).contains { $0.contains("127.78.5.2") && $0.contains("current since") })
+    }
+
+    @Test func maxWaitAndStopEndASession() async throws {
+        let world = try PropagationCheckTests.Hierarchy()
+        defer { world.stop() }
+        let stale = try PropagationCheckTests.resolver("127.78.5.3") { m in
+            Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.99", ttl: 30)])
+        }
+        defer { stale.stop() }
+        let engine = PropagationCheckTests.engine()
+        defer { engine.shutdown() }
+        var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [stale], world: world)
+        plan.checkDelegation = false
+
+        let waited = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.1, untilPropagated: true, maxWait: 0.6))
+        #expect(await waited.run() == .maxWaitPassed)
+        #expect(waited.state.round >= 2)
+
+        let stopped = WatchSession(plan: plan, engine: engine, options: .init(interval: 30))
+        let events = Events()
+        stopped.subscribe { event in
+            events.add(event)
+            if case .roundFinished = event { stopped.stop() }
+        }
+        let started = MonotonicTime.now()
+        #expect(await stopped.run() == .stopped)
+        #expect(MonotonicTime.now() - started < 10)      // did not wait out the 30 s interval
+        #expect(events.all.last == "end stopped")
+        #expect(stopped.state.round == 1)
+    }
+}
+
+@Suite("Round recorder")
+struct RoundRecorderTests {
+    static func round() -> WatchSession.Round {
+        var state = WatchState(started: 1000)
+        let report = WatchSessionTests.mixedReport(at: 1000)
+        state.update(with: report)
+        return WatchSession.Round(number: 1, report: state.lastReport!, changes: [], state: state, outcome: report.outcome(minCurrent: nil))
+    }
+
+    static func temporaryDirectory() throws -> String {
+        var template = Array("/tmp/dnsprop-recorder-XXXXXX".utf8CString)
+        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) })
+        return String(cString: dir)
+    }
+
+    @Test func appendsRoundsAsNDJSON() throws {
+        let dir = try Self.temporaryDirectory()
+        let path = dir + "/rounds.ndjson"
+        let recorder = try RoundRecorder(path: path)
+        #expect(recorder.append(Self.round()) == nil)
+        #expect(recorder.append(Self.round()) == nil)
+        recorder.close()
+        #expect(recorder.append(Self.round()) == nil)     // closed: nothing written, nothing to report
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 * 9)                      // 8 results and a summary, twice
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["round"] as? Int == 1)
+        }
+    }
+
+    @Test func refusesASymlinkAndADirectory() throws {
+        let dir = try Self.temporaryDirectory()
+        let target = dir + "/target"
+        #expect(FileManager.default.createFile(atPath: target, contents: Data()))
+        #expect(symlink(target, dir + "/link") == 0)
+        #expect {
+            try RoundRecorder(path: dir + "/link")
+        } throws: { error in
+            (error as? RoundRecorder.Failure)?.description.contains("symbolic link") == true
+        }
+        #expect(throws: RoundRecorder.Failure.self) { try RoundRecorder(path: dir) }
+        // Nothing was written through the link.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)).isEmpty)
+    }
+
+    @Test func aFailedWriteIsReportedOnceAndStopsTheRecording() throws {
+        let recorder = try RoundRecorder(path: "/dev/full")
+        let first = recorder.append(Self.round())
+        #expect(first?.description.contains("write failed") == true)
+        #expect(first?.description.contains("recording stopped") == true)
+        #expect(recorder.append(Self.round()) == nil)
+    }
+}
