@@ -90,10 +90,12 @@ public struct PropagationCheck: Sendable {
                 remoteError = "\(error)"
             }
         }
+        var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) }
+        // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
+        reports = await StaleDelegationProbe(iterative: IterativeResolver(engine: engine, options: plan.iteration)).bound(reports)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return PropagationReport(startedAt: started, finishedAt: MonotonicTime.wall(), names: plan.names,
-                                 questions: questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) },
-                                 resolverCount: resolverCount, remoteError: remoteError)
+                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

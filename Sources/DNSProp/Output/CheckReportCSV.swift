@@ -1,14 +1,15 @@
 /// The CSV shape of a check report: one row per result (docs/output-schema.md).
 public enum CheckReportCSV {
     public static let csvHeader = ["resolver", "port", "operator", "country", "name", "type", "check", "status", "reason",
-                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport"]
+                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport", "latest_at"]
 
     public static func csvRow(_ v: Verdict) -> [String] {
         [v.resolver.address.ip.description, String(v.resolver.address.port), v.resolver.operatorName ?? "",
          v.resolver.countryCode ?? "", v.name.text, v.type.name, v.isDelegationCheck ? "delegation" : "record",
          v.status.rawValue, v.reason, v.answers.joined(separator: " "), v.ttl.map(String.init) ?? "",
          v.expiresAt.map { Timestamp.rfc3339($0) } ?? "", v.rcode?.name ?? "",
-         v.rttMs.map { String($0) } ?? "", String(v.attempts), v.transport.rawValue]
+         v.rttMs.map { String($0) } ?? "", String(v.attempts), v.transport.rawValue,
+         v.latestAt.map { Timestamp.rfc3339($0) } ?? ""]
     }
 
     /// RFC 4180 quoting, control characters escaped, and a leading = + - @ defused

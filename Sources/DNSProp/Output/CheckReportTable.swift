@@ -25,7 +25,11 @@ public struct CheckReportTable {
         }
         if answering < s.resolverCount { parts.append("\(s.resolverCount - answering) of \(s.resolverCount) not answering") }
         if let last = s.lastExpiry {
-            parts.append("last stale cache expires ≈ \(Timestamp.clock(last, reference: now)) (in \(Timestamp.duration(last - now)))")
+            var text = "last stale cache expires ≈ \(Timestamp.clock(last, reference: now)) (in \(Timestamp.duration(last - now)))"
+            if let latest = s.lastLatestExpiry, latest > last + 1 {
+                text += ", all gone by \(Timestamp.clock(latest, reference: now)) at the latest"
+            }
+            parts.append(text)
         }
         if !s.truthEstablished { parts.append("the truth could not be established") }
         return TerminalText.escape(parts.joined(separator: "; "))
@@ -45,7 +49,13 @@ public struct CheckReportTable {
                 let answer = v.answers.isEmpty ? (v.rcode.map { $0 == .noError ? "-" : $0.name } ?? "-") : v.answers.joined(separator: " ")
                 table.append([v.status.rawValue, v.resolver.display, v.resolver.operatorName ?? "",
                               answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""])
-                if v.status != .current { reasons[i] = v.reason }
+                if v.status != .current {
+                    var reason = v.reason
+                    if let latest = v.latestAt, let basis = v.latestBasis, latest > (v.expiresAt ?? 0) + 1 {
+                        reason += "; gone by \(Timestamp.shortClock(latest, reference: now)) at the latest: \(basis)"
+                    }
+                    reasons[i] = reason
+                }
             }
             let rendered = table.render(maxWidths: [1: 17, 2: 12, 3: 20]).split(separator: "\n", omittingEmptySubsequences: false)
             for (i, line) in rendered.enumerated() where !line.isEmpty {
@@ -53,7 +63,7 @@ public struct CheckReportTable {
                 let v = sorted[i - 1]
                 out += StatusStyle.paint(String(line), v.status, colour: colour) + "\n"
                 if let reason = reasons[i - 1] {
-                    out += paint("    " + TextTable.clip(TerminalText.escape(reason), to: 76), .dim) + "\n"
+                    for line in Self.wrap(TerminalText.escape(reason), width: 76).prefix(4) { out += paint("    " + line, .dim) + "\n" }
                 }
             }
         }

@@ -57,8 +57,21 @@ public struct Verdict: Sendable {
     public var answers: [String]
     /// The smallest TTL the resolver reported for what decided the verdict (remaining cache time).
     public var ttl: UInt32?
-    /// When this cached answer should expire (wall-clock seconds), for non-current answers.
+    /// When this cached answer should expire (wall-clock seconds), for non-current answers:
+    /// the earliest moment, when its own TTL runs out.
     public var expiresAt: Double?
+    /// An upper bound on when a non-current answer is gone (see `ExpiryBound`); nil when
+    /// none can be stated (no TTL in the answer).
+    public var latestAt: Double?
+    /// How `latestAt` was reached, for a person.
+    public var latestBasis: String?
+    /// The resolver's own cached delegation of the zone is itself not current (it still
+    /// follows these name servers): records it re-fetches come from them.
+    public var followsStaleDelegation: [String]?
+    /// `watch`: this round did not ask the resolver this question, on purpose, until then
+    /// (a query in the last seconds of a stale record's TTL can make the resolver refresh it);
+    /// the verdict is the last one seen.
+    public var deferredUntil: Double?
     /// The response code of the answer; nil when no answer came (timeout, transport failure).
     public var rcode: ResponseCode?
     public var rttMs: Double?
@@ -74,7 +87,8 @@ public struct Verdict: Sendable {
     public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
                 ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,
                 attempts: Int = 1, transport: Transport = .udp, retriedAfterServfail: Bool = false,
-                parking: ParkingSignatures.Match? = nil, checkedAt: Double, servedPastExpiry: Bool = false) {
+                parking: ParkingSignatures.Match? = nil, checkedAt: Double, servedPastExpiry: Bool = false,
+                latestAt: Double? = nil, latestBasis: String? = nil) {
         self.resolver = resolver
         self.question = question
         self.status = status
@@ -90,6 +104,8 @@ public struct Verdict: Sendable {
         self.parking = parking
         self.checkedAt = checkedAt
         self.servedPastExpiry = servedPastExpiry
+        self.latestAt = latestAt
+        self.latestBasis = latestBasis
     }
 
     public var name: DomainName { question.name }

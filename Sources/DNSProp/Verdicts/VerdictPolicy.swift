@@ -175,8 +175,11 @@ public struct Summary: Sendable {
     public var servicesAnswering: Int
     /// Services whose every address has every verdict current.
     public var servicesCurrent: Int
-    /// The moment the last known non-current cache should expire.
+    /// The moment the last known non-current cache should expire, by the TTLs resolvers gave (earliest).
     public var lastExpiry: Double?
+    /// The moment by which every known non-current cache should be gone at the latest
+    /// (`ExpiryBound`: stale delegations re-fetching, resolver ceilings).
+    public var lastLatestExpiry: Double?
     /// Parking providers seen, most frequent first.
     public var parkingProviders: [(provider: String, results: Int)]
     /// Every question has a truth (established or expected).
@@ -192,6 +195,7 @@ public struct Summary: Sendable {
         resolversAnswering = standings.filter(\.isAnswering).count
         (serviceCount, servicesAnswering, servicesCurrent) = VerdictPolicy.serviceCounts(standings)
         lastExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap(\.expiresAt).max()
+        lastLatestExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap { $0.latestAt ?? $0.expiresAt }.max()
         var providers: [String: Int] = [:]
         for v in verdicts { if let p = v.parking { providers[p.provider, default: 0] += 1 } }
         parkingProviders = providers.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
