@@ -36,6 +36,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .customLong("record"), help: ArgumentHelp("Append every round's results to FILE as NDJSON (synced after each round).", valueName: "FILE"))
     var recordFile: String?
 
+    @Flag(name: .customLong("poll-anyway"), help: "Ask every question every round, also in the last seconds of a stale answer's TTL (by default such a query is held back: it can make BIND or Knot Resolver refresh the stale record from the servers its stale delegation points to).")
+    var pollAnyway = false
+
     @Option(help: "Output: table (full screen on a terminal, a log otherwise) or ndjson.")
     var format: WatchFormat = .table
 
@@ -57,7 +60,8 @@ struct WatchCommand: AsyncParsableCommand {
         do { recorder = try recordFile.map { try RoundRecorder(path: $0) } } catch { throw usageFailure("--record: \(error)") }
         let session = WatchSession(plan: plan, engine: QueryEngine(configuration: options.engine.configuration),
                                    options: .init(interval: interval, untilPropagated: untilPropagated,
-                                                  maxWait: maxWait.flatMap(DurationText.parse), minCurrent: options.minCurrent))
+                                                  maxWait: maxWait.flatMap(DurationText.parse), minCurrent: options.minCurrent,
+                                                  pollAnyway: pollAnyway))
         let fullScreen = format == .table && Console.isTerminal(1)
         let verbose = options.verbose
 

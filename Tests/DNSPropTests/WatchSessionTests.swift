@@ -187,3 +187,71 @@ struct RoundRecorderTests {
         #expect(recorder.append(Self.round()) == nil)
     }
 }
+
+@Suite("Poll schedule", .serialized)
+struct PollScheduleTests {
+    static func verdict(_ status: VerdictStatus, ttl: UInt32, at: Double) -> Verdict {
+        Verdict(resolver: Resolver(address: try! ServerAddress(parsing: "192.0.2.1")),
+                question: CheckQuestion(name: try! DomainName("victim.example"), type: .a), status: status, reason: "r",
+                answers: ["208.91.197.46"], ttl: ttl, expiresAt: at + Double(ttl), checkedAt: at)
+    }
+
+    @Test func queriesNearAStaleAnswersExpiryAreHeldBackUntilItIsGone() {
+        let v = Self.verdict(.parked, ttl: 100, at: 1000)          // expires at 1100; window 6 + 1 s
+        #expect(PollSchedule.window(originalTTL: 100) == 7)
+        #expect(PollSchedule.holdBack(v, originalTTL: 100, start: 1050, duration: 1) == nil)
+        #expect(PollSchedule.holdBack(v, originalTTL: 100, start: 1092, duration: 1) == 1101)   // would land at 1093: inside
+        #expect(PollSchedule.holdBack(v, originalTTL: 100, start: 1090, duration: 3) == 1101)   // may still be running then
+        #expect(PollSchedule.holdBack(v, originalTTL: 100, start: 1100.5, duration: 1) == 1101)
+        #expect(PollSchedule.holdBack(v, originalTTL: 100, start: 1101, duration: 1) == nil)    // gone: ask
+        // A two-day delegation: Knot's 1 % is half an hour.
+        let ns = Self.verdict(.parked, ttl: 172_800, at: 0)
+        #expect(PollSchedule.holdBack(ns, originalTTL: 172_800, start: 172_800 - 1700, duration: 1) == 172_801)
+        // Current answers and failures are never held back.
+        #expect(PollSchedule.holdBack(Self.verdict(.current, ttl: 100, at: 1000), originalTTL: 100, start: 1095, duration: 1) == nil)
+    }
+
+    @Test func theSessionDoesNotAskInTheWindowAndAsksAgainOnceTheRecordIsGone() async throws {
+        let world = try PropagationCheckTests.Hierarchy()
+        defer { world.stop() }
+        let hits = Mutex<[Double]>([])
+        // A stale answer whose TTL runs out 3 s after the first query, then current.
+        let firstAt = Mutex<Double?>(nil)
+        let r = try PropagationCheckTests.resolver("127.78.6.1") { m in
+            let now = MonotonicTime.wall()
+            hits.withLock { $0.append(now) }
+            let start = firstAt.withLock { f -> Double in if f == nil { f = now }; return f! }
+            let left = 3 - (now - start)
+            return left > 0
+                ? Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.99", ttl: UInt32(left.rounded(.up)))])
+                : Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.10", ttl: 30)])
+        }
+        defer { r.stop() }
+        let engine = PropagationCheckTests.engine()
+        defer { engine.shutdown() }
+        var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [r], world: world)
+        plan.checkDelegation = false
+
+        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 20))
+        let notes = Mutex<[String]>([])
+        session.subscribe { event in
+            if case .roundFinished(let round) = event, let note = round.state.roundNote { notes.withLock { $0.append(note) } }
+        }
+        #expect(await session.run() == .converged)
+        let times = hits.withLock { $0 }
+        let start = try #require(times.first)
+        // Asked once, then not while the stale answer's last seconds ran out (window 6 s covers all 3 s), then again after.
+        #expect(times.count >= 2)
+        #expect(times.dropFirst().allSatisfy { $0 >= start + 3 }, "asked at \(times.map { $0 - start })")
+        #expect(session.state.round >= 3)                        // rounds went on meanwhile, with the held verdict
+        #expect(notes.withLock { $0 }.contains { $0.contains("holding back 1 question") })
+
+        // --poll-anyway asks every round.
+        hits.withLock { $0 = [] }
+        firstAt.withLock { $0 = nil }
+        let anyway = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 20, pollAnyway: true))
+        #expect(await anyway.run() == .converged)
+        let again = hits.withLock { $0 }
+        #expect(again.filter { $0 < again[0] + 2.5 }.count >= 3, "asked at \(again.map { $0 - again[0] })")
+    }
+}

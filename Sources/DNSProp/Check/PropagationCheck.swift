@@ -19,6 +19,9 @@ public struct PropagationCheck: Sendable {
         /// failure for at least a second (RFC 9520 §3.2), so a shorter pause can
         /// read back the same cached SERVFAIL.
         public var servfailPause: Double = 1.5
+        /// Questions not to ask some resolvers this time, with the verdict to report instead
+        /// (`watch` holds back queries that could make a resolver refresh a stale record).
+        public var deferred: [ResolverQuestion: Verdict] = [:]
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -47,7 +50,15 @@ public struct PropagationCheck: Sendable {
         let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: .recursive) }
         let asked = truths.indices.filter { templates[$0] != nil }
         if plan.askLocally {
-            let fanOut = ResolverFanOut(resolvers: plan.resolvers, templates: asked.map { templates[$0]! })
+            let deferred = plan.deferred
+            let askedQuestions = asked.map { questions[$0] }
+            let fanOut = ResolverFanOut(resolvers: plan.resolvers, templates: asked.map { templates[$0]! }) { r, q in
+                deferred[ResolverQuestion(resolver: plan.resolvers[r].address, question: askedQuestions[q])] == nil
+            }
+            for (key, verdict) in deferred {
+                guard let slot = askedQuestions.firstIndex(of: key.question) else { continue }
+                verdicts[asked[slot]].append(verdict)
+            }
             progress?("asking \(plan.resolvers.count) resolvers \(fanOut.requests.count) questions")
             var results = await engine.results(for: fanOut.requests)
             var retried = Set<Int>()
@@ -154,6 +165,16 @@ extension Truth {
     }
 }
 
+/// A resolver and a question: what `watch` may decide not to ask in a round.
+public struct ResolverQuestion: Hashable, Sendable {
+    public var resolver: ServerAddress
+    public var question: CheckQuestion
+    public init(resolver: ServerAddress, question: CheckQuestion) {
+        self.resolver = resolver
+        self.question = question
+    }
+}
+
 /// Every resolver asked every question: one request per (resolver, question),
 /// resolver by resolver, and the way back from a request's index to both.
 /// Each question's encoded template is shared by every resolver (only the ID
@@ -162,20 +183,34 @@ public struct ResolverFanOut: Sendable {
     public let resolvers: [Resolver]
     public let templates: [QueryTemplate]
     public let requests: [QueryRequest]
+    /// For a fan-out with pairs left out: (resolver, question) of each request.
+    private let pairs: [(Int32, Int32)]?
 
-    public init(resolvers: [Resolver], templates: [QueryTemplate]) {
+    /// `include(resolverIndex, templateIndex)`: whether to ask that pair (all by default).
+    public init(resolvers: [Resolver], templates: [QueryTemplate], include: ((Int, Int) -> Bool)? = nil) {
         self.resolvers = resolvers
         self.templates = templates
         var requests: [QueryRequest] = []
         requests.reserveCapacity(resolvers.count * templates.count)
-        for resolver in resolvers {
-            for template in templates { requests.append(QueryRequest(server: resolver.address, query: template)) }
+        var pairs: [(Int32, Int32)] = []
+        var skipped = false
+        for (r, resolver) in resolvers.enumerated() {
+            for (t, template) in templates.enumerated() {
+                if let include, !include(r, t) { skipped = true; continue }
+                requests.append(QueryRequest(server: resolver.address, query: template))
+                if include != nil { pairs.append((Int32(r), Int32(t))) }
+            }
         }
         self.requests = requests
+        self.pairs = skipped ? pairs : nil
     }
 
     /// The resolver a request went to, and the index of its question in `templates`.
     public func owner(of requestIndex: Int) -> (resolver: Resolver, question: Int) {
-        (resolvers[requestIndex / templates.count], requestIndex % templates.count)
+        if let pairs {
+            let (r, t) = pairs[requestIndex]
+            return (resolvers[Int(r)], Int(t))
+        }
+        return (resolvers[requestIndex / templates.count], requestIndex % templates.count)
     }
 }

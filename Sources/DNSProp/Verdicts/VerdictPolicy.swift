@@ -118,7 +118,15 @@ public enum VerdictPolicy {
               current.checkedAt > announced + expirySlack else { return current }
         var v = current
         let overdue = Int((v.checkedAt - announced).rounded())
-        v.reason += "; still served \(overdue) s after the expiry its TTL announced (serve-stale, RFC 8767, or a stale delegation refreshing it)"
+        if let servers = v.followsStaleDelegation {
+            // The TTL restarted because the resolver fetched the record again, through the
+            // delegation it still caches: from the parking (or old) name servers.
+            v.reason += "; still served \(overdue) s after the expiry its TTL announced: re-fetched from the "
+                + (v.status == .parked ? "parking" : "old") + " servers its cached delegation still points to ("
+                + servers.prefix(2).joined(separator: " ") + ")"
+        } else {
+            v.reason += "; still served \(overdue) s after the expiry its TTL announced (serve-stale, RFC 8767, or a stale delegation refreshing it)"
+        }
         v.servedPastExpiry = true
         v.expiresAt = announced
         return v

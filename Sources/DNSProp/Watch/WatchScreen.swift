@@ -82,13 +82,19 @@ public struct WatchScreen {
         var lines = ["dnsprop watch: \(state.round) round\(state.round == 1 ? "" : "s") over \(Timestamp.duration(now - state.started))"]
         if let s = state.lastReport.map({ CheckReportTable(colour: false, now: now).summaryLine($0) }) { lines.append(s) }
         let flipped = state.becameCurrent.sorted { $0.value.at < $1.value.at }
+        func prediction(_ address: ServerAddress) -> String {
+            guard let p = state.predicted[address], p.earliest != nil || p.latest != nil else { return "" }
+            let earliest = p.earliest.map { Timestamp.clock($0, reference: now) } ?? "?"
+            let latest = p.latest.map { Timestamp.clock($0, reference: now) } ?? "?"
+            return "; predicted \(earliest) at the earliest, \(latest) at the latest"
+        }
         for (address, when) in flipped {
             let label = state.resolvers[address]?.operatorName.map { " (\(TerminalText.escape($0)))" } ?? ""
-            lines.append("  \(address)\(label): current since \(Timestamp.clock(when.at, reference: now)) (round \(when.round))")
+            lines.append("  \(address)\(label): current since \(Timestamp.clock(when.at, reference: now)) (round \(when.round))" + prediction(address))
         }
         for row in state.resolverRows() where row.worst.verdict.status != .current {
             let v = row.worst.verdict
-            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason))")
+            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason))" + prediction(v.resolver.address))
         }
         return lines
     }

@@ -16,12 +16,17 @@ public final class WatchSession: Sendable {
         public var maxWait: Double?
         /// `--min-current`: a percentage of answering results that counts as converged.
         public var minCurrent: Double?
+        /// `--poll-anyway`: ask every question every round, also in the last seconds of a
+        /// stale record's TTL (see `PollSchedule`).
+        public var pollAnyway = false
 
-        public init(interval: Double = 30, untilPropagated: Bool = false, maxWait: Double? = nil, minCurrent: Double? = nil) {
+        public init(interval: Double = 30, untilPropagated: Bool = false, maxWait: Double? = nil, minCurrent: Double? = nil,
+                    pollAnyway: Bool = false) {
             self.interval = interval
             self.untilPropagated = untilPropagated
             self.maxWait = maxWait
             self.minCurrent = minCurrent
+            self.pollAnyway = pollAnyway
         }
     }
 
@@ -88,6 +93,21 @@ public final class WatchSession: Sendable {
         for observer in shared.withLock({ $0.observers }) { observer(event) }
     }
 
+    /// The questions not to ask in a round that starts at `start` and takes about `duration`.
+    func holdBack(state: WatchState, start: Double, duration: Double) -> [ResolverQuestion: Verdict] {
+        var out: [ResolverQuestion: Verdict] = [:]
+        for (key, entry) in state.entries where entry.verdict.resolver.vantage == nil {
+            guard let until = PollSchedule.holdBack(entry.verdict, originalTTL: entry.largestTTL, start: start, duration: duration) else { continue }
+            var v = entry.verdict
+            if v.deferredUntil == nil {
+                v.reason += "; not asked again until \(Timestamp.clock(until, reference: until)): a query this close to its expiry could make the resolver refresh it"
+            }
+            v.deferredUntil = until
+            out[ResolverQuestion(resolver: key.resolver, question: key.question)] = v
+        }
+        return out
+    }
+
     /// Runs rounds until the session converges (with `untilPropagated`), `maxWait`
     /// passes, or `stop()` is called. Runs once per session.
     public func run() async -> Ending {
@@ -99,12 +119,15 @@ public final class WatchSession: Sendable {
             emit(.finished(ending))
             return ending
         }
-        let check = PropagationCheck(plan: plan, engine: engine)
+        var lastDuration = 1.0
         while true {
             if isStopped { return end(.stopped) }
             let number = shared.withLock { s -> Int in s.nextRoundAt = nil; return s.state.round + 1 }
             emit(.roundStarted(number: number))
-            let fresh = await check.run()
+            var roundPlan = plan
+            if !options.pollAnyway { roundPlan.deferred = holdBack(state: state, start: MonotonicTime.wall(), duration: lastDuration + 0.5) }
+            let fresh = await PropagationCheck(plan: roundPlan, engine: engine).run()
+            lastDuration = max(0.1, fresh.finishedAt - fresh.startedAt)
             let round = shared.withLock { s -> Round in
                 let changes = s.state.update(with: fresh)
                 let report = s.state.lastReport!

@@ -16,6 +16,8 @@ public struct WatchState: Sendable {
         public var since: Double          // when it took this status
         public var changedRound: Int      // the round in which it took it
         public var previous: VerdictStatus?
+        /// The largest TTL seen for the current answer (the resolver's original TTL is at least this).
+        public var largestTTL: UInt32?
     }
 
     /// A status change, for logs and the NDJSON stream.
@@ -36,6 +38,10 @@ public struct WatchState: Sendable {
     /// When each resolver first had every result current after not having had it.
     public private(set) var becameCurrent: [ServerAddress: (at: Double, round: Int)] = [:]
     public private(set) var resolvers: [ServerAddress: Resolver] = [:]
+    /// For each resolver that was not current when first seen: when its caches were
+    /// predicted to let go then (the earliest by the TTLs, the latest bound), to set
+    /// against when it became current.
+    public private(set) var predicted: [ServerAddress: (earliest: Double?, latest: Double?)] = [:]
     public private(set) var failedRounds = 0
     public private(set) var roundNote: String?
 
@@ -54,6 +60,11 @@ public struct WatchState: Sendable {
             let k = Self.key(v)
             resolvers[v.resolver.address] = v.resolver
             if var e = entries[k] {
+                if e.verdict.status != v.status || e.verdict.answers != v.answers {
+                    e.largestTTL = v.ttl
+                } else if let t = v.ttl, v.deferredUntil == nil {
+                    e.largestTTL = max(e.largestTTL ?? 0, t)
+                }
                 if e.verdict.status != v.status {
                     changes.append(Change(key: k, from: e.verdict.status, to: v.status, at: v.checkedAt, round: round, verdict: v))
                     e.previous = e.verdict.status
@@ -63,11 +74,16 @@ public struct WatchState: Sendable {
                 e.verdict = v
                 entries[k] = e
             } else {
-                entries[k] = Entry(verdict: v, since: v.checkedAt, changedRound: round, previous: nil)
+                entries[k] = Entry(verdict: v, since: v.checkedAt, changedRound: round, previous: nil, largestTTL: v.ttl)
                 changes.append(Change(key: k, from: nil, to: v.status, at: v.checkedAt, round: round, verdict: v))
             }
         }
         lastReport = adjusted
+        for standing in VerdictPolicy.standings(adjusted.verdicts) where !standing.isCurrent && predicted[standing.resolver.address] == nil {
+            let open = standing.verdicts.filter { $0.status.isNotConverged }
+            guard !open.isEmpty else { continue }
+            predicted[standing.resolver.address] = (open.compactMap(\.expiresAt).max(), open.compactMap { $0.latestAt ?? $0.expiresAt }.max())
+        }
         for address in resolvers.keys where !wasCurrent.contains(address) && isResolverCurrent(address) && round > 1 {
             becameCurrent[address] = (report.finishedAt, round)
         }
@@ -79,6 +95,10 @@ public struct WatchState: Sendable {
             roundNote = "round \(round): the truth could not be established; watching on"
         default:
             roundNote = nil
+        }
+        let held = adjusted.verdicts.filter { $0.deferredUntil != nil }
+        if roundNote == nil, let until = held.compactMap(\.deferredUntil).max() {
+            roundNote = "holding back \(held.count) question\(held.count == 1 ? "" : "s") near their expiry, so that the poll does not make a resolver refresh a stale record (BIND prefetch, Knot Resolver predict), until \(Timestamp.clock(until, reference: until))"
         }
         if let e = report.remoteError { roundNote = "round \(round): \(e)" }
         return changes
