@@ -351,7 +351,7 @@ struct Validator {
         if let t = body["timeout"], !((t as? Int).map { (5...30).contains($0) } ?? false) { p["timeout"] = "\"timeout\" must be an integer from 5 to 30" }
         let hasGlobal = body["limit"] != nil
         if let l = body["limit"] {
-            if let n = l as? Int, !(l is Bool) {
+            if let n = l as? Int {
                 if n < 1 { p["limit"] = "\"limit\" must be greater than or equal to 1" }
                 else if n > perMeasurement { p["limit"] = "\"limit\" must be less than or equal to \(perMeasurement)" }
             } else { p["limit"] = "\"limit\" must be a number" }
@@ -381,13 +381,13 @@ struct Validator {
                     if let m = o["magic"] as? String, m.split(separator: "+", omittingEmptySubsequences: false).count > 4 {
                         p["\(path).magic"] = "\"\(label).magic\" must contain at most 4 combined filters"
                     }
-                    if let a = o["asn"], !((a as? Int).map { $0 > 0 } ?? false) || a is Bool { p["\(path).asn"] = "\"\(label).asn\" must be a positive number" }
+                    if let a = o["asn"], !((a as? Int).map { $0 > 0 } ?? false) { p["\(path).asn"] = "\"\(label).asn\" must be a positive number" }
                     if let t = o["tags"], !((t as? [String]).map { $0.count <= 32 && $0.allSatisfy { (1...128).contains($0.count) } } ?? false) {
                         p["\(path).tags"] = "\"\(label).tags\" must be an array of at most 32 strings"
                     }
                     if let lim = o["limit"] {
                         if hasGlobal { p["\(path).limit"] = "\"\(label).limit\" is not allowed when a global limit is set" }
-                        else if let n = lim as? Int, !(lim is Bool) {
+                        else if let n = lim as? Int {
                             if n < 1 { p["\(path).limit"] = "\"\(label).limit\" must be greater than or equal to 1" }
                             else if n > perLocation { p["\(path).limit"] = "\"\(label).limit\" must be less than or equal to \(perLocation)" }
                             sum += n
