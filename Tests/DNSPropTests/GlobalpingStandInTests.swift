@@ -515,6 +515,8 @@ struct GlobalpingHostileTests {
         #expect(notes.contains { $0.contains("TXT values") && $0.contains("collapsed") }, "\(notes)")
         #expect(notes.contains { $0.contains("cannot ask CAA") && $0.contains("asked locally only") }, "\(notes)")
         #expect(GlobalpingVantage.probeTXTForm("\"a  b\"  \"c\"") == "\"a b\" \"c\"")
+        #expect(GlobalpingVantage.remoteQuestionCount([try QueryTemplate(name: DomainName("a.example"), type: .txt),
+                                                       try QueryTemplate(name: DomainName("a.example"), type: .caa)]) == 1)
     }
 
     // Watch: one probe set for every round, paced to stay within 250 tests an hour with defaults.

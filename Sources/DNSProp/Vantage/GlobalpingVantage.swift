@@ -189,6 +189,11 @@ public final class GlobalpingVantage: @unchecked Sendable {   // mutable state g
         case wait(until: Date, reason: String)
     }
 
+    /// How many of these questions the probes would be asked (the rest are asked locally only).
+    public static func remoteQuestionCount(_ questions: [QueryTemplate]) -> Int {
+        questions.filter { if case .success = GlobalpingRequestBuilder.target(for: $0.question) { return true } else { return false } }.count
+    }
+
     /// Paces remote rounds so that a watch stays within the hourly budget: a round costs
     /// `questions` × probes; rounds are spaced so that at most ⌊limit ÷ cost⌋ fall in an hour,
     /// and none is started while the API's last word (`X-RateLimit-Remaining`/`-Reset`, or

@@ -87,7 +87,8 @@ final class GlobalpingStandIn: @unchecked Sendable {   // all mutable state behi
         var handler: (@Sendable (TestHTTPServer.Request) -> TestHTTPServer.Response)? = nil
         let box = HandlerBox()
         server = try TestHTTPServer { r in box.handler?(r) ?? .init(status: 500) }
-        handler = { [unowned self] r in
+        handler = { [weak self] r in
+            guard let self else { return .init(status: 503) }
             let response = self.handle(r)
             self.lock.withLock { self._log.append((response.status, r.method, r.path)) }
             return response
