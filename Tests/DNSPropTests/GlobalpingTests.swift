@@ -108,8 +108,11 @@ struct GlobalpingTests {
             r.method == "POST" ? .init(status: 202, body: #"{"id":"m2","probesCount":4}"#) : .init(status: 200, body: Self.mixed)
         }
         defer { server.stop() }
-        let report = await run(try plan(server, expect: ["151.101.1.229"]))
+        let p = try plan(server, expect: ["151.101.1.229"])
+        let report = await run(p)
         let byCountry = Dictionary(uniqueKeysWithValues: report.verdicts.map { ($0.resolver.vantage?.country ?? "?", $0) })
+        // Probes give only the answer section: say what that leaves out.
+        #expect(p.remote?.lastNotes.contains { $0.contains("negative-cache times") } == true)
         #expect(byCountry["DE"]?.status == .parked)
         #expect(byCountry["DE"]?.resolver.vantage?.resolver == "private")
         #expect(byCountry["DE"]?.expiresAt != nil)
