@@ -152,6 +152,10 @@ struct GlobalpingStandInTests {
         #expect(statuses(s).last == 429)
         #expect(report.remoteError?.contains("rate limit") == true, "\(report.remoteError ?? "")")
         #expect(report.remoteError?.contains("resets in") == true, "\(report.remoteError ?? "")")
+        // The 429's headers feed the pacing: the next remote round waits for the reset.
+        guard case .wait(let until, let reason) = p.remote!.roundDecision(questions: 1) else { Issue.record("not paced"); return }
+        #expect(until > Date().addingTimeInterval(3000))
+        #expect(reason.contains("0 of 250 tests left"), "\(reason)")
     }
 
     // #19 finding 6: a GET 429 is waited out (Retry-After), not the end of the run.
@@ -218,6 +222,8 @@ struct GlobalpingStandInTests {
         defer { s.stop() }
         let p = try plan(s, probes: 6, types: [.a, .aaaa, .mx])
         let first = await run(p)
+        // Created at once, then polled: not one question after another.
+        #expect(s.log.prefix(3).map(\.method) == ["POST", "POST", "POST"], "\(s.log)")
         _ = await run(p)
         let bodies = s.postBodies
         #expect(bodies.count == 6)
