@@ -159,7 +159,7 @@ public final class GlobalpingClient: @unchecked Sendable {   // `settings` and `
         var r = URLRequest(url: url)
         r.httpMethod = method
         r.setValue("application/json", forHTTPHeaderField: "Accept")
-        r.setValue("dnsprop/\(DNSPropVersion.string) (https://github.com/dnsprop/dnsprop)", forHTTPHeaderField: "User-Agent")
+        r.setValue("dnsprop/\(DNSPropVersion.string)", forHTTPHeaderField: "User-Agent")
         if let body {
             r.httpBody = body
             r.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -7,7 +7,7 @@ import FoundationNetworking
 /// a response body is read only up to a cap (the transfer is cancelled past it), and a
 /// redirect is followed only within the same origin (scheme, host, port), so that the
 /// `Authorization` header never reaches another server.
-final class GlobalpingTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {   // `tasks` guarded by `lock`
+final class GlobalpingTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {   // `tasks` guarded by `lock`; `session` written once, in init
     enum Failure: Error { case tooLarge(Int), redirectRefused(String), transport(String), notHTTP }
 
     private struct Pending {
