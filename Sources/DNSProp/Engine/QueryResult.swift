@@ -30,6 +30,10 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     case tcpTimeout
     /// The local system refused (socket creation, sendto): errno and the call.
     case system(call: String, errno: Int32, message: String)
+    /// A remote probe (Globalping) did not get an answer: `source` is the API's
+    /// `failureSource` (`resolver`, `target`, `internal`: Globalping gave up on the
+    /// probe) or `response` when its result could not be used. Not a timeout.
+    case remoteProbeFailed(source: String, detail: String)
 
     public var description: String {
         switch self {
@@ -40,6 +44,7 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tcpFailed(let why): return "TCP failed: \(why)"
         case .tcpTimeout: return "no answer over TCP in time"
         case .system(let call, let errno, let message): return "\(call) failed: \(message) (errno \(errno))"
+        case .remoteProbeFailed(let source, let detail): return "remote probe failed (\(source)): \(detail)"
         }
     }
 
@@ -53,6 +58,7 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tcpFailed: return "tcp-failed"
         case .tcpTimeout: return "tcp-timeout"
         case .system: return "system"
+        case .remoteProbeFailed: return "remote-probe-failed"
         }
     }
 }

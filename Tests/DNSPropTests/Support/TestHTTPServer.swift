@@ -31,9 +31,12 @@ final class TestHTTPServer: @unchecked Sendable {   // `requests` guarded by `lo
         thread.start()
     }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Wakes the accept loop, which closes the socket itself: closing it here could let the
+    /// next server reuse the descriptor number while this loop still accepts on it.
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     private func serve() {
+        defer { close(fd) }
         while true {
             let c = accept(fd, nil, nil)
             if c < 0 { return }
@@ -73,7 +76,8 @@ final class TestHTTPServer: @unchecked Sendable {   // `requests` guarded by `lo
                               body: data[r.upperBound...].prefix(contentLength))
         lock.withLock { _requests.append(request) }
         let response = handler(request)
-        let reason = [200: "OK", 202: "Accepted", 304: "Not Modified", 400: "Bad Request", 422: "Unprocessable Entity", 429: "Too Many Requests"][response.status] ?? "Status"
+        let reason = [200: "OK", 202: "Accepted", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request", 401: "Unauthorized",
+                      404: "Not Found", 422: "Unprocessable Entity", 429: "Too Many Requests", 503: "Service Unavailable"][response.status] ?? "Status"
         var out = "HTTP/1.1 \(response.status) \(reason)\r\nConnection: close\r\nContent-Length: \(response.body.utf8.count)\r\n"
         if !response.body.isEmpty { out += "Content-Type: application/json\r\n" }
         for (k, v) in response.headers { out += "\(k): \(v)\r\n" }
