@@ -76,7 +76,7 @@ struct WatchCommand: AsyncParsableCommand {
         case .ndjson:
             session.subscribe { event in
                 guard case .roundFinished(let round) = event else { return }
-                let extra: [(String, JSONValue)] = [("round", .int(round.number)), ("timestamp", .string(Timestamp.rfc3339(MonotonicTime.wall(), fraction: true)))]
+                let extra: [(String, JSONValue)] = [("round", .int(round.number)), ("timestamp", .string(Timestamp.rfc3339(WallClock.now(), fraction: true)))]
                 Console.out(CheckReportJSON.ndjsonLines(round.report, outcome: round.outcome, extra: extra).joined(separator: "\n") + "\n")
             }
         case .table:
@@ -108,7 +108,7 @@ struct WatchCommand: AsyncParsableCommand {
                 recorder?.close()
                 Terminal.restore()
                 if format == .table {
-                    Console.err(WatchScreen.timeline(session.state, now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
+                    Console.err(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
                 }
                 exit.yield(code)
             }
@@ -123,7 +123,7 @@ struct WatchCommand: AsyncParsableCommand {
             screen?.stop()
             Terminal.restore()
             if format == .table {
-                Console.out(WatchScreen.timeline(session.state, now: MonotonicTime.wall()).joined(separator: "\n") + "\n")
+                Console.out(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
             }
             switch ending {
             case .converged: exit.yield(0)
@@ -184,7 +184,7 @@ final class WatchTerminalView: Sendable {
             guard !stopped else { return }
             let size = Terminal.size()
             let state = session.state
-            let now = MonotonicTime.wall()
+            let now = WallClock.now()
             var lines = WatchScreen(width: size.width, height: size.height, colour: colour)
                 .render(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval)
             if state.round == 0 { lines.append("checking…") }

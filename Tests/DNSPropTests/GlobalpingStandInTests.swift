@@ -57,7 +57,7 @@ struct GlobalpingStandInTests {
         return plan
     }
 
-    func run(_ plan: PropagationCheck.Plan) async -> PropagationCheck.Report {
+    func run(_ plan: PropagationCheck.Plan) async -> PropagationReport {
         let engine = QueryEngine()
         defer { engine.shutdown() }
         return await PropagationCheck(plan: plan, engine: engine).run()

@@ -100,7 +100,7 @@ struct WatchSessionTests {
         let state = session.state
         #expect(state.round == 2)
         #expect(state.becameCurrent[late.address]?.round == 2)
-        #expect(WatchScreen.timeline(state, now: MonotonicTime.wall()).contains { $0.contains("127.78.5.2") && $0.contains("current since") })
+        #expect(WatchScreen.timeline(state, now: WallClock.now()).contains { $0.contains("127.78.5.2") && $0.contains("current since") })
     }
 
     @Test func maxWaitAndStopEndASession() async throws {
@@ -218,7 +218,7 @@ struct PollScheduleTests {
         // A stale answer whose TTL runs out 3 s after the first query, then current.
         let firstAt = Mutex<Double?>(nil)
         let r = try PropagationCheckTests.resolver("127.78.6.1") { m in
-            let now = MonotonicTime.wall()
+            let now = WallClock.now()
             hits.withLock { $0.append(now) }
             let start = firstAt.withLock { f -> Double in if f == nil { f = now }; return f! }
             let left = 3 - (now - start)

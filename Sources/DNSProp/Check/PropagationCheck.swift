@@ -39,7 +39,7 @@ public struct PropagationCheck: Sendable {
     }
 
     public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
-        let started = MonotonicTime.wall()
+        let started = WallClock.now()
         progress?("establishing the truth")
         let truths = await establishTruth()
         let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
@@ -105,7 +105,7 @@ public struct PropagationCheck: Sendable {
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: IterativeResolver(engine: engine, options: plan.iteration)).bound(reports)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
-        return PropagationReport(startedAt: started, finishedAt: MonotonicTime.wall(), names: plan.names,
+        return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
                                  questions: reports, resolverCount: resolverCount, remoteError: remoteError)
     }
 

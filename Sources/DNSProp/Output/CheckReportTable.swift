@@ -4,7 +4,7 @@ public struct CheckReportTable {
     public var colour: Bool
     public var now: Double
 
-    public init(colour: Bool, now: Double = MonotonicTime.wall()) {
+    public init(colour: Bool, now: Double = WallClock.now()) {
         self.colour = colour
         self.now = now
     }

@@ -235,7 +235,7 @@ public final class GlobalpingVantage: @unchecked Sendable {   // mutable state g
                                 operatorName: vantage.provider, countryCode: vantage.country,
                                 location: vantage.city, origin: "globalping")
         resolver.vantage = vantage
-        let now = MonotonicTime.wall()
+        let now = WallClock.now()
         let outcome: Result<Message, TransportError>
         switch r.result.status {
         case "finished":

@@ -73,7 +73,7 @@ public final class WatchSession: Sendable {
         self.plan = plan
         self.engine = engine
         self.options = options
-        shared = Mutex(Shared(state: WatchState(started: MonotonicTime.wall())))
+        shared = Mutex(Shared(state: WatchState(started: WallClock.now())))
     }
 
     /// Adds a consumer. Events are delivered in order, one at a time, on the task that runs the session.
@@ -125,13 +125,13 @@ public final class WatchSession: Sendable {
             let number = shared.withLock { s -> Int in s.nextRoundAt = nil; return s.state.round + 1 }
             emit(.roundStarted(number: number))
             var roundPlan = plan
-            if !options.pollAnyway { roundPlan.deferred = holdBack(state: state, start: MonotonicTime.wall(), duration: lastDuration + 0.5) }
+            if !options.pollAnyway { roundPlan.deferred = holdBack(state: state, start: WallClock.now(), duration: lastDuration + 0.5) }
             let fresh = await PropagationCheck(plan: roundPlan, engine: engine).run()
             lastDuration = max(0.1, fresh.finishedAt - fresh.startedAt)
             let round = shared.withLock { s -> Round in
                 let changes = s.state.update(with: fresh)
                 let report = s.state.lastReport!
-                s.nextRoundAt = MonotonicTime.wall() + options.interval
+                s.nextRoundAt = WallClock.now() + options.interval
                 return Round(number: s.state.round, report: report, changes: changes, state: s.state,
                              outcome: report.outcome(minCurrent: options.minCurrent))
             }

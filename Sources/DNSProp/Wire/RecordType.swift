@@ -82,9 +82,6 @@ public struct RecordType: RawRepresentable, Hashable, Comparable, Sendable, Cust
     }
 
     public static func < (lhs: RecordType, rhs: RecordType) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// All types with a mnemonic, for help texts.
-    public static var knownNames: [String] { mnemonics.map(\.1) }
 }
 
 /// A DNS class (RFC 1035 §3.2.4). Almost always IN.
