@@ -22,6 +22,8 @@ public struct PropagationCheck: Sendable {
         /// Questions not to ask some resolvers this time, with the verdict to report instead
         /// (`watch` holds back queries that could make a resolver refresh a stale record).
         public var deferred: [ResolverQuestion: Verdict] = [:]
+        /// Why the remote probes are not asked this time (`watch` pacing Globalping's hourly budget).
+        public var remoteSkipped: String?
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -86,27 +88,27 @@ public struct PropagationCheck: Sendable {
         // Remote probes: the same truths, the same classifier.
         var remoteError: String? = nil
         var remoteResolvers = Set<ServerAddress>()
+        var notes: [String] = []
         if let remote = plan.remote {
             progress?("asking Globalping probes \(asked.count) questions")
-            do {
-                let observations = try await remote.observe(asked.map { templates[$0]! })
-                for (slot, list) in observations.enumerated() where slot < asked.count {
-                    let t = truths[asked[slot]]
-                    for o in list {
-                        remoteResolvers.insert(o.resolver.address)
-                        verdicts[asked[slot]].append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth, kind: t.kind)))
-                    }
+            let round = await remote.observeRound(asked.map { templates[$0]! })
+            for (slot, list) in round.observations.enumerated() where slot < asked.count {
+                let t = truths[asked[slot]]
+                for o in list {
+                    remoteResolvers.insert(o.resolver.address)
+                    verdicts[asked[slot]].append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth, kind: t.kind)))
                 }
-            } catch {
-                remoteError = "\(error)"
             }
+            notes += round.notes
+            if let e = round.error { remoteError = "\(e)" }
         }
+        if let skipped = plan.remoteSkipped { notes.append(skipped) }
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: IterativeResolver(engine: engine, options: plan.iteration)).bound(reports)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
-                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError)
+                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

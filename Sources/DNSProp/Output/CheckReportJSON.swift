@@ -83,6 +83,7 @@ public enum CheckReportJSON {
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
             ("results", .array(r.verdicts.map(verdict))),
+            ("notes", .array(r.notes.map { .string($0) })),
             ("summary", summary(r.summary, outcome: outcome)),
         ])
     }

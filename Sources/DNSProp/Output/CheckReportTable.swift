@@ -37,6 +37,9 @@ public struct CheckReportTable {
 
     public func render(_ r: PropagationReport) -> String {
         var out = Self.wrap(summaryLine(r), width: 80).map { paint($0, .bold) + "\n" }.joined()
+        for note in r.notes {
+            out += Self.wrap("note: " + TerminalText.escape(note), width: 80).map { $0 + "\n" }.joined()
+        }
         for q in r.questions {
             let truth = q.truth
             out += "\n" + paint(TextTable.clip(TerminalText.escape(truthLine(truth)), to: 80), .bold) + "\n"

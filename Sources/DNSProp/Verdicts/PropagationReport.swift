@@ -23,16 +23,20 @@ public struct PropagationReport: Sendable {
     public var resolverCount: Int
     /// Why the remote vantage points gave nothing (rate limit, no probes…), if they did not.
     public var remoteError: String?
+    /// What a reader should know about how the answers were obtained (remote probes' limits,
+    /// questions asked locally only, rounds without probes).
+    public var notes: [String]
     public private(set) var summary: Summary
 
     public init(startedAt: Double, finishedAt: Double, names: [DomainName], questions: [QuestionReport],
-                resolverCount: Int, remoteError: String? = nil) {
+                resolverCount: Int, remoteError: String? = nil, notes: [String] = []) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.names = names
         self.questions = questions
         self.resolverCount = resolverCount
         self.remoteError = remoteError
+        self.notes = notes
         summary = Summary(verdicts: questions.flatMap(\.verdicts), truths: questions.map(\.truth), resolverCount: resolverCount)
     }
 
@@ -47,6 +51,6 @@ public struct PropagationReport: Sendable {
         var questions = self.questions
         for i in questions.indices { questions[i].verdicts = questions[i].verdicts.map(transform) }
         return PropagationReport(startedAt: startedAt, finishedAt: finishedAt, names: names, questions: questions,
-                                 resolverCount: resolverCount, remoteError: remoteError)
+                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes)
     }
 }

@@ -126,6 +126,15 @@ public final class WatchSession: Sendable {
             emit(.roundStarted(number: number))
             var roundPlan = plan
             if !options.pollAnyway { roundPlan.deferred = holdBack(state: state, start: WallClock.now(), duration: lastDuration + 0.5) }
+            if let remote = plan.remote {
+                // Globalping's hourly budget: skip the probes this round (keep asking locally) when it would run out.
+                let types = plan.types + (plan.checkDelegation && !plan.types.contains(.ns) ? [RecordType.ns] : [])
+                let templates = plan.names.flatMap { n in types.compactMap { try? QueryTemplate(name: n, type: $0) } }
+                if case .wait(_, let reason) = remote.roundDecision(questions: GlobalpingVantage.remoteQuestionCount(templates)) {
+                    roundPlan.remote = nil
+                    roundPlan.remoteSkipped = "Globalping: " + reason
+                }
+            }
             let fresh = await PropagationCheck(plan: roundPlan, engine: engine).run()
             lastDuration = max(0.1, fresh.finishedAt - fresh.startedAt)
             let round = shared.withLock { s -> Round in

@@ -100,6 +100,7 @@ public struct WatchState: Sendable {
         if roundNote == nil, let until = held.compactMap(\.deferredUntil).max() {
             roundNote = "holding back \(held.count) question\(held.count == 1 ? "" : "s") near their expiry, so that the poll does not make a resolver refresh a stale record (BIND prefetch, Knot Resolver predict), until \(Timestamp.clock(until, reference: until))"
         }
+        if let note = report.notes.last(where: { $0.hasPrefix("Globalping: ") }), roundNote == nil { roundNote = note }
         if let e = report.remoteError { roundNote = "round \(round): \(e)" }
         return changes
     }
