@@ -51,7 +51,7 @@ struct CheckOptions: ParsableArguments {
     @Flag(name: .customLong("verbose"), help: "Report the remaining Globalping budget and other details on stderr.")
     var verbose = false
 
-    var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
+    var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingSpaces }) }
 
     /// Cross-option checks that need no parsing; names, types and expectations are
     /// parsed once, by `plan()`, with the library's messages.
