@@ -71,7 +71,15 @@ struct WatchCommand: AsyncParsableCommand {
                 if case .roundFinished(let round) = event, let failure = recorder.append(round) { Console.diagnostic("--record \(failure)") }
             }
         }
-        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) : nil
+        // The first of: the session ending, q (0), SIGINT (130), SIGTERM (143).
+        let (exits, exit) = AsyncStream<Int32>.makeStream()
+        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) {
+            session.stop()
+            recorder?.close()
+            Terminal.restore()
+            Console.out(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
+            exit.yield(0)
+        } : nil
         switch format {
         case .ndjson:
             session.subscribe { event in
@@ -94,8 +102,6 @@ struct WatchCommand: AsyncParsableCommand {
             }
         }
 
-        // The first of: the session ending, SIGINT (130), SIGTERM (143).
-        let (exits, exit) = AsyncStream<Int32>.makeStream()
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         var sources: [DispatchSourceSignal] = []
@@ -145,17 +151,30 @@ struct WatchCommand: AsyncParsableCommand {
 final class WatchTerminalView: Sendable {
     let session: WatchSession
     let colour: Bool
+    /// Called when the operator presses q.
+    let onQuit: @Sendable () -> Void
     private let drawing = Mutex<Bool>(false)      // held while a frame is built and written; true once stopped
     private let ticker = Mutex<Task<Void, Never>?>(nil)
     private let resize = Mutex<DispatchSourceSignal?>(nil)
+    private let input = Mutex<DispatchSourceRead?>(nil)
+    /// What the operator chose to see, and the key decoder's state.
+    private let view = Mutex<(view: WatchView, keys: TerminalKeys, page: Int)>((WatchView(), TerminalKeys(), 10))
 
-    init(session: WatchSession, colour: Bool) {
+    init(session: WatchSession, colour: Bool, onQuit: @escaping @Sendable () -> Void) {
         self.session = session
         self.colour = colour
+        self.onQuit = onQuit
     }
 
     func start() {
         Terminal.enter()
+        Terminal.enterRawMode()
+        input.withLock { slot in
+            let source = DispatchSource.makeReadSource(fileDescriptor: 0, queue: .main)
+            source.setEventHandler { [weak self] in self?.readKeys() }
+            source.activate()
+            slot = source
+        }
         signal(SIGWINCH, SIG_IGN)
         resize.withLock { slot in
             let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .main)
@@ -177,6 +196,22 @@ final class WatchTerminalView: Sendable {
         drawing.withLock { $0 = true }
         ticker.withLock { $0?.cancel() }
         resize.withLock { $0?.cancel() }
+        input.withLock { $0?.cancel() }
+    }
+
+    func readKeys() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress!, $0.count) }
+        guard n > 0 else {
+            if n == 0 { input.withLock { $0?.cancel() } }      // stdin closed: no more keys
+            return
+        }
+        let quit = view.withLock { v -> Bool in
+            for key in v.keys.feed(Array(buffer[0..<n])) where !v.view.handle(key, page: v.page) { return true }
+            return false
+        }
+        if quit { onQuit(); return }
+        draw()
     }
 
     func draw() {
@@ -185,8 +220,11 @@ final class WatchTerminalView: Sendable {
             let size = Terminal.size()
             let state = session.state
             let now = WallClock.now()
-            var lines = WatchScreen(width: size.width, height: size.height, colour: colour)
-                .render(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval)
+            let chosen = view.withLock { $0.view }
+            let frame = WatchScreen(width: size.width, height: size.height, colour: colour)
+                .frame(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval, view: chosen)
+            view.withLock { $0.view.scroll = min($0.view.scroll, frame.scroll); $0.page = frame.page }
+            var lines = frame.lines
             if state.round == 0 { lines.append("checking…") }
             Terminal.draw(Array(lines.prefix(size.height)))
         }

@@ -1,6 +1,7 @@
-/// The full-screen view of `dnsprop watch`: a summary bar with a gauge, then
-/// one row per resolver (worst status first). Pure: lines for a given size and
-/// moment; the command draws them.
+/// The full-screen view of `dnsprop watch`: a summary bar with a gauge, then the
+/// body the operator chose (`WatchView`: groups, filter, scroll), then a footer
+/// with the position and the keys. Pure: lines for a given size and moment; the
+/// command draws them.
 public struct WatchScreen {
     public var width: Int
     public var height: Int
@@ -12,7 +13,9 @@ public struct WatchScreen {
         self.colour = colour
     }
 
-    public func render(_ state: WatchState, names: [DomainName], now: Double, nextRound: Double?, interval: Double) -> [String] {
+    /// The lines of one frame, and the scroll position they show (clamped to the body).
+    public func frame(_ state: WatchState, names: [DomainName], now: Double, nextRound: Double?, interval: Double,
+                      view: WatchView = WatchView()) -> (lines: [String], scroll: Int, page: Int) {
         var lines: [String] = []
         let title = "dnsprop watch · \(names.map(\.text).joined(separator: " ")) · round \(state.round) · every \(Timestamp.duration(interval))"
             + (nextRound.map { " · next in \(Timestamp.duration(max(0, $0 - now)))" } ?? "")
@@ -49,28 +52,60 @@ public struct WatchScreen {
         header += pad("ANSWER", answerW) + " " + pad("TTL", ttlW) + " " + "CHANGED"
         lines.append(paint(clip(header, width), "2"))
 
-        let room = height - lines.count - 1
-        for (i, row) in rows.enumerated() {
-            if i >= room - 1 && rows.count > room {
-                lines.append(paint("  … \(rows.count - i) more resolvers (enlarge the terminal)", "2"))
-                break
-            }
-            let v = row.worst.verdict
-            let answer = v.answers.isEmpty ? (v.status == .current ? "-" : v.reason) : v.answers.joined(separator: " ")
-            // The TTL counts down between rounds: what is left of it now.
-            let ttl: String
-            if let exp = v.expiresAt { ttl = String(max(0, Int((exp - now).rounded()))) }
-            else if let t = v.ttl { ttl = String(max(0, Int(t) - Int((now - v.checkedAt).rounded()))) }
-            else { ttl = "" }
-            let changed = state.round > 1 || row.worst.previous != nil ? Timestamp.duration(now - row.worst.since) + " ago" : ""
-            var line = (row.flipped ? "* " : "  ") + pad(v.status.rawValue, statusW) + " "
-                + pad(clip(TerminalText.escape(v.resolver.display), resolverW), resolverW) + " "
-            if operatorW > 0 { line += pad(clip(TerminalText.escape(row.resolver.operatorName ?? ""), operatorW), operatorW) + " " }
-            if questionW > 0 { line += pad(clip("\(v.name.text) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
-            line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
-            lines.append(StatusStyle.paint(clip(line, width), v.status, colour: colour))
+        if view.showHelp {
+            for line in WatchView.helpLines where lines.count < height { lines.append(clip(line, width)) }
+            return (lines, view.scroll, 1)
         }
-        return lines
+        let byAddress = Dictionary(rows.map { ($0.resolver.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let body = view.lines(rows)
+        let page = max(1, height - lines.count - 1)
+        let scroll = min(view.scroll, max(0, body.count - page))
+        for line in body.dropFirst(scroll).prefix(page) {
+            switch line {
+            case .group(let status, let answer, let count, let regions):
+                let text = "  \(status.rawValue) · \(count) resolver\(count == 1 ? "" : "s") · \(answer.isEmpty ? "-" : TerminalText.escape(answer))"
+                    + (regions.isEmpty ? "" : " · \(regions)")
+                lines.append(StatusStyle.paint(clip(text, width), status, colour: colour))
+            case .heading(let text):
+                lines.append(paint(clip("  " + TerminalText.escape(text), width), "1"))
+            case .resolver(let address):
+                guard let row = byAddress[address] else { continue }
+                lines.append(rowLine(row, state: state, now: now, widths: (statusW, resolverW, operatorW, questionW, answerW, ttlW)))
+            }
+        }
+        // Footer: where the view is, what it shows, the keys.
+        var footer = body.isEmpty ? "  no resolver matches" : "  \(scroll + 1)–\(min(body.count, scroll + page)) of \(body.count)"
+        if view.show != .all { footer += " · showing \(view.show.rawValue)" }
+        if view.grouping != .statusAnswer { footer += " · grouped by \(view.grouping.rawValue)" }
+        if view.editingFilter { footer += " · filter: \(TerminalText.escape(view.filter))▏" }
+        else if !view.filter.isEmpty { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
+        footer += " · ↑↓ PgUp PgDn · / filter · f show · g group · ? keys · q quit"
+        lines.append(paint(clip(footer, width), "2"))
+        return (lines, scroll, page)
+    }
+
+    public func render(_ state: WatchState, names: [DomainName], now: Double, nextRound: Double?, interval: Double,
+                       view: WatchView = WatchView()) -> [String] {
+        frame(state, names: names, now: now, nextRound: nextRound, interval: interval, view: view).lines
+    }
+
+    func rowLine(_ row: WatchState.Row, state: WatchState, now: Double, widths: (Int, Int, Int, Int, Int, Int)) -> String {
+        let (statusW, resolverW, operatorW, questionW, answerW, ttlW) = widths
+        let v = row.worst.verdict
+        let answer = v.answers.isEmpty ? (v.status == .current ? "-" : v.reason) : v.answers.joined(separator: " ")
+        // The TTL counts down between rounds: what is left of it now.
+        let ttl: String
+        if v.deferredUntil != nil { ttl = "hold" }
+        else if let exp = v.expiresAt { ttl = String(max(0, Int((exp - now).rounded()))) }
+        else if let t = v.ttl { ttl = String(max(0, Int(t) - Int((now - v.checkedAt).rounded()))) }
+        else { ttl = "" }
+        let changed = state.round > 1 || row.worst.previous != nil ? Timestamp.duration(now - row.worst.since) + " ago" : ""
+        var line = (row.flipped ? "* " : "  ") + pad(v.status.rawValue, statusW) + " "
+            + pad(clip(TerminalText.escape(v.resolver.display), resolverW), resolverW) + " "
+        if operatorW > 0 { line += pad(clip(TerminalText.escape(row.resolver.operatorName ?? ""), operatorW), operatorW) + " " }
+        if questionW > 0 { line += pad(clip("\(v.name.text) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
+        line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
+        return StatusStyle.paint(clip(line, width), v.status, colour: colour)
     }
 
     func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
