@@ -8,7 +8,8 @@ struct MiniZone: Sendable {
     /// child zone -> (NS names, glue records)
     var delegations: [String: ([String], [ResourceRecord])] = [:]
     var soa: ResourceRecord {
-        ResourceRecord(owner: apex, type: .soa, ttl: 60, rdataFields: ["ns." + apex, "hostmaster." + apex, "1", "60", "60", "600", "30"])
+        let suffix = apex == "." ? "" : apex     // the root's own SOA names "ns." and "hostmaster."
+        return ResourceRecord(owner: apex, type: .soa, ttl: 60, rdataFields: ["ns." + suffix, "hostmaster." + suffix, "1", "60", "60", "600", "30"])
     }
 
     init(apex: String, records: [ResourceRecord], delegations: [String: ([String], [ResourceRecord])] = [:]) {
