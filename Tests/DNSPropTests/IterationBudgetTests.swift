@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Synchronization
 import Testing
 @testable import DNSProp
@@ -83,6 +84,38 @@ struct IterationBudgetTests {
         #expect(sent <= resolver.options.maxQueriesPerTruth, "\(sent) queries")
         #expect(world.received(["127.90.0.1", "127.90.0.2"]) == resolver.statistics.totalQueries)
         #expect(resolver.statistics.nameServerLookups <= 16)
+    }
+
+    /// The issue's reproduction with the binary (default rate): K=20 ends with exit 2 and a
+    /// message naming the zone whose delegation needs too many look-ups.
+    @Test(.timeLimit(.minutes(1)))
+    func gluelessFanOutExitsTwoFromTheCommand() throws {
+        let world = World()
+        defer { world.stop() }
+        try world.add("127.90.1.1", zone: MiniZone(apex: ".", records: [], delegations: [
+            "test.": (["ns.nic.test."], [MiniZone.rr("ns.nic.test.", .a, "127.90.1.2")])]))
+        try world.add("127.90.1.2") { m in
+            let labels = m.questions[0].name.lowercased().split(separator: ".")
+            guard labels.count >= 2 else { return Answer.to(m, flags: [.qr, .aa]) }
+            let zone = labels[labels.count - 2]
+            return Self.referral(m, zone: "\(zone).test.", ns: (1...20).map { "ns\($0).\(zone)-\($0).test." })
+        }
+        let resolver = try TestResponder(host: "127.90.1.9", tcp: false) { q in [.reply(Answer.a(q.message, "192.0.2.1"))] }
+        defer { resolver.stop() }
+        let hints = FileManager.default.temporaryDirectory.appendingPathComponent("hints-\(UUID().uuidString).txt")
+        try ". 3600 IN NS root.test.\nroot.test. 3600 IN A 127.90.1.1\n".write(to: hints, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: hints) }
+        let started = MonotonicClock.now()
+        let run = try ToolRun.run(["check", "www.victim.test", "--type", "A", "--no-delegation", "--root-hints", hints.path,
+                                   "--authoritative-port", String(world.port), "--resolver", resolver.address.description, "--format", "json"])
+        let seconds = Double(MonotonicClock.now() - started) / 1e9
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        let truth = try #require((try run.json()["truth"] as? [[String: Any]])?.first)
+        let error = try #require(truth["error"] as? String, "\(run.stdout)")
+        #expect(error.contains("gave up: the delegation of victim.test. needs more than 16 look-ups"), "\(error)")
+        let queries = world.received(["127.90.1.1", "127.90.1.2"])
+        #expect(queries <= 200)
+        print("K=20 glueless fan-out through the binary: exit \(run.status), \(queries) queries to the hierarchy, \(String(format: "%.2f", seconds)) s")
     }
 
     // MARK: issue #15 item 2: one referral, thousands of addresses; glue out of bailiwick
