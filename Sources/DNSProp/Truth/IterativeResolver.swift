@@ -415,10 +415,11 @@ private final class ServerRace: Sendable {
 
     func begin(_ c: CheckedContinuation<IterativeResolver.OneAnswer, Never>) {
         state.withLock { $0.continuation = c }
-        // The time budget ends the wait even while a server keeps us waiting.
-        let remaining = budget.remainingSeconds
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, remaining)) { [self] in
-            finish(nil, server: "", exceeded: .time(budget.seconds))
+        // The time budget ends the wait even while a server keeps us waiting. Weak: a
+        // race that ended is not kept alive until its deadline.
+        let seconds = budget.seconds
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, budget.remainingSeconds)) { [weak self] in
+            self?.finish(nil, server: "", exceeded: .time(seconds))
         }
         startNext()
     }
