@@ -171,6 +171,37 @@ struct IterationBudgetTests {
         #expect(world.received(["127.93.0.66"]) == 0)
     }
 
+    /// The final zone's six NS names have no glue and live in six zones: four are looked up
+    /// (the per-referral limit), the truth comes from those, and a note names the other two.
+    @Test func gluelessServersOfTheFinalZoneAreLookedUpWithinTheLimit() async throws {
+        let world = World()
+        defer { world.stop() }
+        let zones = (1...6).map { "z\($0).example." }
+        let hosts = (1...6).map { "127.97.0.1\($0)" }
+        try world.add("127.97.0.1", zone: MiniZone(apex: ".", records: [], delegations: [
+            "example.": (["ns.nic.example."], [MiniZone.rr("ns.nic.example.", .a, "127.97.0.2")])]))
+        var delegations: [String: ([String], [ResourceRecord])] = ["victim.example.": (zones.map { "ns." + $0 }, [])]
+        for (z, h) in zip(zones, hosts) { delegations[z] = (["ns." + z], [MiniZone.rr("ns." + z, .a, h)]) }
+        try world.add("127.97.0.2", zone: MiniZone(apex: "example.", records: [], delegations: delegations))
+        let victim = MiniZone(apex: "victim.example.", records: [MiniZone.rr("victim.example.", .a, "192.0.2.7")])
+        for (z, h) in zip(zones, hosts) {
+            let own = MiniZone(apex: z, records: [MiniZone.rr("ns." + z, .a, h)])
+            try world.add(h) { m in m.questions[0].name.lowercased().hasSuffix("victim.example.") ? victim.answer(m) : own.answer(m) }
+        }
+        let engine = Self.engine()
+        defer { engine.shutdown() }
+        let resolver = IterativeResolver(engine: engine, options: world.options(["127.97.0.1"]))
+        let truth = await TruthFinder(resolver: resolver).truth(for: try DomainName("victim.example"), type: .a)
+        #expect(truth.failure == nil, "\(truth.failure ?? "")")
+        #expect(truth.answer?.records.map(\.rdata) == ["192.0.2.7"])
+        #expect(resolver.statistics.nameServerLookups == 4)
+        #expect(world.received(Array(hosts[4...])) == 0)
+        #expect(truth.notes.contains { $0.contains("not asked") && $0.contains("ns.z5.example. ns.z6.example.") }, "\(truth.notes)")
+        for h in hosts[..<4] {
+            #expect(world.responders[h]!.received.contains { $0.message.questions[0] == Question(name: "victim.example.", type: .a) })
+        }
+    }
+
     // MARK: issue #14: the polite walk
 
     /// root (4 addresses) → example. (4 addresses) → victim.example., whose two servers

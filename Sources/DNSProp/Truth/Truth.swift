@@ -60,6 +60,10 @@ public struct TruthFinder: Sendable {
                          notes: [], failure: "cannot find the authoritative servers of \(name): \(error)")
         }
         for l in delegation.lame { notes.append("lame server \(l)") }
+        let unaddressed = delegation.servers.filter(\.addresses.isEmpty).map(\.name)
+        if !unaddressed.isEmpty {
+            notes.append("name servers of \(delegation.zone) not asked (no glue, and no address found or looked up within the limits): \(unaddressed.joined(separator: " "))")
+        }
         let targets = resolver.serverAddresses(delegation.servers)
         let answers: [QueryResult], soas: [QueryResult]
         do {
