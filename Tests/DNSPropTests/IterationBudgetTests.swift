@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import Synchronization
 import Testing
 @testable import DNSProp
 
@@ -284,7 +283,7 @@ struct IterationBudgetTests {
         defer { world.stop() }
         let engine = Self.engine()
         defer { engine.shutdown() }
-        let clock = Mutex(1000.0)
+        let clock = Protected(1000.0)
         let cache = DelegationCache(maxEntries: 100, now: { clock.withLock { $0 } })
         let options = world.options(roots)
         _ = try await Self.checkTruths(TruthFinder(resolver: IterativeResolver(engine: engine, options: options, cache: cache)))
@@ -305,6 +304,28 @@ struct IterationBudgetTests {
         _ = try await Self.checkTruths(TruthFinder(resolver: round3))
         #expect(world.received(tlds) > tld1)
         #expect(round3.statistics.tldQueries > 0)
+    }
+
+    /// The delegation of the checked zone itself is asked again after `zoneDelegationRefresh`
+    /// even while its TTL lasts (a move to new servers must show); the root's is not.
+    @Test func theCheckedZonesOwnDelegationIsRefreshed() async throws {
+        let (world, roots, tlds, _) = try Self.politeWorld()
+        defer { world.stop() }
+        let engine = Self.engine()
+        defer { engine.shutdown() }
+        let clock = Protected(1000.0)
+        let cache = DelegationCache(maxEntries: 100, now: { clock.withLock { $0 } })
+        var options = world.options(roots)
+        options.zoneDelegationRefresh = 50
+        _ = try await Self.checkTruths(TruthFinder(resolver: IterativeResolver(engine: engine, options: options, cache: cache)))
+        let (root1, tld1) = (world.received(roots), world.received(tlds))
+        clock.withLock { $0 += 60 }     // past the refresh, within the TTLs (120 s)
+        let round2 = IterativeResolver(engine: engine, options: options, cache: cache)
+        let truths = try await Self.checkTruths(TruthFinder(resolver: round2))
+        for t in truths { #expect(t.failure == nil, "\(t.type): \(t.failure ?? "")") }
+        #expect(world.received(roots) == root1)
+        #expect(round2.statistics.tldQueries == 1)
+        #expect(world.received(tlds) == tld1 + 1)
     }
 
     /// A dead server at a level costs a fallback, not the truth.

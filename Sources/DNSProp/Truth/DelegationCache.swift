@@ -1,5 +1,3 @@
-import Synchronization
-
 /// What the walk from the root has learnt, kept with the TTLs the servers gave:
 /// zone cuts (a zone's name servers and the parent's NS set), name-server
 /// addresses (memoised look-ups, failures included for a short while), which
@@ -9,7 +7,7 @@ import Synchronization
 /// whole `check` (the default of `IterativeResolver.init`) and one for a whole
 /// `watch` session (pass the same cache to each round's `IterativeResolver`),
 /// so that the root and TLD servers are asked again only when a delegation's
-/// TTL runs out. All state is behind `state` (a `Mutex`), so sharing is safe.
+/// TTL runs out. All state is behind `state` (a lock), so sharing is safe.
 public final class DelegationCache: Sendable {
     /// A delegation as the parent zone published it (servers, glue addresses in bailiwick).
     struct Cut: Sendable {
@@ -40,7 +38,7 @@ public final class DelegationCache: Sendable {
         var flights: [DomainName: Task<IterativeResolver.Delegation, any Error>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Protected(State())
     /// Seconds on a monotonic clock; replaceable so tests can age the cache.
     let now: @Sendable () -> Double
     /// Entries of each kind before expired ones are purged (and, if still over, all dropped).
@@ -96,6 +94,15 @@ public final class DelegationCache: Sendable {
         state.withLock { s in
             guard var c = s.cuts[zone] else { return }
             c.servers = servers
+            s.cuts[zone] = c
+        }
+    }
+
+    /// Shortens a cut's life (never lengthens it).
+    func cap(zone: DomainName, expires: Double) {
+        state.withLock { s in
+            guard var c = s.cuts[zone], c.expires > expires else { return }
+            c.expires = expires
             s.cuts[zone] = c
         }
     }
@@ -180,6 +187,19 @@ public final class DelegationCache: Sendable {
     }
 }
 
+/// State behind a pthread mutex. (Not `Synchronization.Mutex`: on Linux it locks with
+/// a bare futex, which ThreadSanitizer cannot see, so every access looks like a race.)
+final class Protected<State>: @unchecked Sendable {   // `state` is touched only inside `lock.withLock`
+    private var state: State
+    private let lock = NSLockLike()
+
+    init(_ initial: State) { state = initial }
+
+    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+        try lock.withLock { try body(&state) }
+    }
+}
+
 /// Queries the walk sent, by the level of the zone whose servers were asked.
 public struct IterationStatistics: Sendable, Hashable, CustomStringConvertible {
     public var rootQueries = 0
@@ -213,7 +233,7 @@ public struct IterationStatistics: Sendable, Hashable, CustomStringConvertible {
 
 /// The counters behind `IterativeResolver.statistics`; all state behind the mutex.
 final class IterationCounters: Sendable {
-    private let state = Mutex(IterationStatistics())
+    private let state = Protected(IterationStatistics())
     var snapshot: IterationStatistics { state.withLock { $0 } }
 
     func countQuery(toServersOf zone: DomainName) {
@@ -236,7 +256,7 @@ final class LookupBudget: Sendable {
     let seconds: Double
     /// Monotonic seconds after which nothing more is sent.
     let deadline: Double
-    private let used = Mutex(Used())
+    private let used = Protected(Used())
 
     init(options: IterativeResolver.Options) {
         maxQueries = options.maxQueriesPerTruth

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Finds a name's authoritative servers by walking down from the root (RD=0
 /// at every step), the way a recursive resolver does, but keeping what it
@@ -39,6 +38,11 @@ public struct IterativeResolver: Sendable {
         public var nextServerAfter = 0.8
         /// Longest a delegation or an address is kept, whatever its TTL (seconds).
         public var maxCacheTTL = 86_400.0
+        /// Longest the delegation of a checked name's own zone is kept (seconds). Moving a
+        /// zone to new servers changes exactly this delegation, often with a TTL of two
+        /// days at the TLD; a watch must see the change, so the parent is asked again
+        /// after this long (one query per zone, to the TLD for most names).
+        public var zoneDelegationRefresh = 300.0
         /// How long a failed name-server look-up is remembered (seconds).
         public var negativeCacheTTL = 30.0
         public init() {}
@@ -270,6 +274,11 @@ public struct IterativeResolver: Sendable {
                                                                      nesting: nesting, visiting: visiting.union([name.text]), budget: budget)
                     cache.update(zone: zone, servers: servers)
                 }
+                if nesting == 0 {
+                    let refresh = cache.now() + options.zoneDelegationRefresh
+                    cache.cap(zone: zone, expires: refresh)
+                    expires = min(expires, refresh)
+                }
                 let d = Delegation(zone: found, servers: servers, parentNS: parentNS, parentZone: parentZone, lame: lame)
                 cache.store(d, for: name, expires: expires)
                 return d
@@ -401,7 +410,7 @@ private final class ServerRace: Sendable {
     let resolver: IterativeResolver
     let budget: LookupBudget
     let usable: @Sendable (Message) -> String?
-    private let state = Mutex(State())
+    private let state = Protected(State())
 
     init(targets: [(String, ServerAddress)], template: QueryTemplate, zone: DomainName, resolver: IterativeResolver,
          budget: LookupBudget, usable: @escaping @Sendable (Message) -> String?) {
