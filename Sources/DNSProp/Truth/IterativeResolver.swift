@@ -402,6 +402,8 @@ private final class ServerRace: Sendable {
         var finished = false
         var lame: [IterativeResolver.LameServer] = []
         var continuation: CheckedContinuation<IterativeResolver.OneAnswer, Never>?
+        /// The time budget's end; cancelled when the race finishes (which releases its handler).
+        var deadline: DispatchSourceTimer?
     }
 
     let targets: [(String, ServerAddress)]
@@ -423,23 +425,27 @@ private final class ServerRace: Sendable {
     }
 
     func begin(_ c: CheckedContinuation<IterativeResolver.OneAnswer, Never>) {
-        state.withLock { $0.continuation = c }
-        // The time budget ends the wait even while a server keeps us waiting. Weak: a
-        // race that ended is not kept alive until its deadline.
+        // The time budget ends the wait even while a server keeps us waiting.
         let seconds = budget.seconds
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, budget.remainingSeconds)) { [weak self] in
-            self?.finish(nil, server: "", exceeded: .time(seconds))
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + max(0, budget.remainingSeconds))
+        timer.setEventHandler { [self] in finish(nil, server: "", exceeded: .time(seconds)) }
+        state.withLock { s in
+            s.continuation = c
+            s.deadline = timer
         }
+        timer.activate()
         startNext()
     }
 
     private func finish(_ m: Message?, server: String, exceeded: LookupBudget.Exceeded?) {
-        let (c, lame) = state.withLock { s -> (CheckedContinuation<IterativeResolver.OneAnswer, Never>?, [IterativeResolver.LameServer]) in
-            guard !s.finished else { return (nil, []) }
+        let (c, lame, timer) = state.withLock { s -> (CheckedContinuation<IterativeResolver.OneAnswer, Never>?, [IterativeResolver.LameServer], DispatchSourceTimer?) in
+            guard !s.finished else { return (nil, [], nil) }
             s.finished = true
-            defer { s.continuation = nil }
-            return (s.continuation, s.lame)
+            defer { s.continuation = nil; s.deadline = nil }
+            return (s.continuation, s.lame, s.deadline)
         }
+        timer?.cancel()
         c?.resume(returning: .init(message: m, server: server, lame: lame, exceeded: exceeded))
     }
 
