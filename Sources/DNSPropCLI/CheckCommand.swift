@@ -48,7 +48,7 @@ struct CheckOptions: ParsableArguments {
     @Option(name: .customLong("globalping-url"), help: ArgumentHelp("Globalping API base URL (for self-hosted deployments and tests).", valueName: "URL"))
     var globalpingURL: String = GlobalpingClient.defaultBaseURL.absoluteString
 
-    @Flag(name: .customLong("verbose"), help: "Report the remaining Globalping budget and other details on stderr.")
+    @Flag(name: .customLong("verbose"), help: "Report on stderr the queries the walk from the root sent (root, TLD, authoritative), the remaining Globalping budget and other details.")
     var verbose = false
 
     var sources: Set<String> { Set(from.lowercased().split(separator: ",").map { String($0).trimmingSpaces }) }
@@ -149,7 +149,10 @@ struct CheckCommand: AsyncParsableCommand {
         let report = await PropagationCheck(plan: plan, engine: engine).run(progress: progress)
         if progress != nil { Console.err("\u{1B}[2K\r") }
         if let e = report.remoteError { Console.diagnostic(e) }
-        if options.verbose, let remote = plan.remote { Console.diagnostic(globalpingBudgetLine(remote)) }
+        if options.verbose {
+            Console.diagnostic("walk from the root: \(report.iteration)")
+            if let remote = plan.remote { Console.diagnostic(globalpingBudgetLine(remote)) }
+        }
         let outcome = report.outcome(minCurrent: options.minCurrent)
         switch format {
         case .table: Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))

@@ -94,8 +94,11 @@ struct WatchCommand: AsyncParsableCommand {
                 session.subscribe { event in
                     guard case .roundFinished(let round) = event else { return }
                     var out = WatchLog.lines(round)
-                    if verbose, let remote = plan.remote {
-                        out += "\(Timestamp.rfc3339(round.report.finishedAt)) \(TerminalText.escape(globalpingBudgetLine(remote)))\n"
+                    if verbose {
+                        out += "\(Timestamp.rfc3339(round.report.finishedAt)) round \(round.number): walk from the root: \(round.report.iteration)\n"
+                        if let remote = plan.remote {
+                            out += "\(Timestamp.rfc3339(round.report.finishedAt)) \(TerminalText.escape(globalpingBudgetLine(remote)))\n"
+                        }
                     }
                     Console.out(out)
                 }

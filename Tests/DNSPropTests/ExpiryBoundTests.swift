@@ -43,6 +43,22 @@ struct ExpiryBoundTests {
         #expect(ns.latestAt == Double(1000 + 172_800 + 86_400))
     }
 
+    @Test func anAnswerExpiringInTheDelegationsLastSecondsCanReArmItOnce() {
+        // NS set cached for 8 s more (original 12), A for 4 s: the A's re-fetch at +4 s is 4 s before
+        // the NS expiry, inside Knot's 5 s + 1 % window: one more NS TTL (12 s) and A TTL (12 s).
+        var delegation = Self.verdict(.parked, type: .ns, kind: .delegation, ttl: 8, answers: ["ns1.pendingrenewaldeletion.com."])
+        delegation.ttl = 8
+        let a = ExpiryBound.apply(to: Self.verdict(.parked, ttl: 4), delegation: delegation,
+                                  refetch: .init(ttl: 12, negative: false), refetchNS: .init(ttl: 12, negative: false))
+        #expect(a.latestAt == Double(1000 + 4 + 12 + 12))
+        #expect(a.latestBasis?.contains("re-arm") == true)
+        // An answer that expires long before the NS set does: no re-arm term.
+        let early = ExpiryBound.apply(to: Self.verdict(.parked, ttl: 100), delegation: Self.verdict(.parked, type: .ns, kind: .delegation, ttl: 172_800),
+                                      refetch: .init(ttl: 12, negative: false), refetchNS: .init(ttl: 12, negative: false))
+        #expect(early.latestAt == Double(1000 + 172_800 + 12))
+        #expect(early.latestBasis?.contains("re-arm") == false)
+    }
+
     /// An in-process world: root → example. → victim.example. (live) and parking.example.,
     /// whose server answers everything with a parking address.
     @Test func theProbeAsksTheServersAStaleDelegationStillFollows() async throws {

@@ -69,13 +69,14 @@ struct WatchTests {
         #expect(lines[1].contains("last stale cache expires in 20s"))
         let parkedRow = lines.first { $0.contains("parked") }!
         #expect(parkedRow.contains(" 20 "))           // 30 s TTL, 10 s later
-        // Many resolvers on a small screen: a "more" line instead of overflow.
+        // Many resolvers on a small screen: a footer says where the view is, instead of overflow (issue 21 replaced
+        // the old "… N more resolvers (enlarge the terminal)" line, which left them unreachable).
         var big = WatchState(started: 0)
         let many = (1...60).map { i in Self.verdict(Resolver(address: try! ServerAddress(parsing: "198.51.100.\(i)")), .stale, at: 0, ttl: 5) }
         big.update(with: Self.report(many, at: 0))
         let small = WatchScreen(width: 80, height: 12, colour: false).render(big, names: [], now: 1, nextRound: nil, interval: 30)
         #expect(small.count <= 12)
-        #expect(small.last?.contains("more resolvers") == true)
+        #expect(small.last?.hasPrefix("  1–") == true && small.last?.contains(" of 60 ") == true, "\(small.last ?? "")")
     }
 
     @Test func durations() {

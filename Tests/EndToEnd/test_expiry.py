@@ -114,7 +114,10 @@ def test_latest_bounds_hold_against_real_resolvers(prefetching_world, tmp_path, 
         assert latest + 1 >= last_seen[key], (
             f"{key}: round {r['round']} said gone by {r['latestAt']}, but it was still served at "
             f"{time.strftime('%H:%M:%S', time.gmtime(last_seen[key]))} ({r['latestBasis']})")
-        assert latest - checked <= 2 * SCENARIO_TTL + SLACK, f"{key}: bound too loose: {r['latestAt']} for {r['checkedAt']}"
+        # Delegation TTL + record TTL; one more delegation TTL where the answer expires in the
+        # delegation's last seconds and a re-fetch can re-arm it (Knot Resolver), which the basis says.
+        limit = 2 * SCENARIO_TTL + (SCENARIO_TTL if "re-arm" in (r["latestBasis"] or "") else 0) + SLACK
+        assert latest - checked <= limit, f"{key}: bound too loose: {r['latestAt']} for {r['checkedAt']} ({r['latestBasis']})"
         stated += 1
     assert stated > 0
 
@@ -127,4 +130,4 @@ def test_latest_bounds_hold_against_real_resolvers(prefetching_world, tmp_path, 
         if finished >= final:
             continue
         assert epoch(bound) + 1 >= final, f"round {s['round']}: last stale cache gone by {bound}, still seen later"
-        assert epoch(bound) - finished <= 2 * SCENARIO_TTL + SLACK
+        assert epoch(bound) - finished <= 3 * SCENARIO_TTL + SLACK

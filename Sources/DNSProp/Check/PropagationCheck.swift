@@ -10,6 +10,10 @@ public struct PropagationCheck: Sendable {
         /// Ask every resolver for the zone's NS set too (the Marketo failure mode).
         public var checkDelegation = true
         public var iteration = IterativeResolver.Options()
+        /// Delegations, name-server addresses and round trips learnt by the walk from the root,
+        /// kept with their TTLs. A class: every copy of the plan (each watch round) shares it,
+        /// so a later round asks the root and TLD servers nothing while the TTLs last.
+        public var delegationCache = DelegationCache()
         public var signatures: ParkingSignatures = .bundled
         /// Ask the resolvers from this machine (`--from local`, the default).
         public var askLocally = true
@@ -43,7 +47,8 @@ public struct PropagationCheck: Sendable {
     public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
         let started = WallClock.now()
         progress?("establishing the truth")
-        let truths = await establishTruth()
+        let iterative = IterativeResolver(engine: engine, options: plan.iteration, cache: plan.delegationCache)
+        let truths = await establishTruth(iterative)
         let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
         let classifier = VerdictClassifier(signatures: plan.signatures)
         var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
@@ -105,16 +110,16 @@ public struct PropagationCheck: Sendable {
         if let skipped = plan.remoteSkipped { notes.append(skipped) }
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
-        reports = await StaleDelegationProbe(iterative: IterativeResolver(engine: engine, options: plan.iteration)).bound(reports)
+        reports = await StaleDelegationProbe(iterative: iterative).bound(reports)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
-                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes)
+                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
+                                 iteration: iterative.statistics)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }
 
-    func establishTruth() async -> [PlannedTruth] {
-        let iterative = IterativeResolver(engine: engine, options: plan.iteration)
+    func establishTruth(_ iterative: IterativeResolver) async -> [PlannedTruth] {
         let finder = TruthFinder(resolver: iterative)
         var planned: [(DomainName, RecordType)] = []
         for name in plan.names { for type in plan.types { planned.append((name, type)) } }

@@ -29,7 +29,10 @@ struct StaleDelegationProbe: Sendable {
         var wanted: [[String]: Set<CheckQuestion>] = [:]
         for q in questions {
             for v in q.verdicts where v.status.isNotConverged {
-                if let d = staleDelegation(v) { wanted[Self.key(d.answers), default: []].insert(q.question) }
+                guard let d = staleDelegation(v) else { continue }
+                wanted[Self.key(d.answers), default: []].insert(q.question)
+                // The servers' own NS set too: what a re-armed delegation would last.
+                wanted[Self.key(d.answers), default: []].insert(d.question)
             }
         }
         var refetch: [[String]: [CheckQuestion: ExpiryBound.Refetch]] = [:]
@@ -44,7 +47,9 @@ struct StaleDelegationProbe: Sendable {
             q.verdicts = q.verdicts.map { v in
                 let d = staleDelegation(v)
                 let r = d.flatMap { refetch[Self.key($0.answers)]?[q.question] }
-                return ExpiryBound.apply(to: v, delegation: d ?? (zone(of: v.name).flatMap { delegation[v.resolver.address]?[$0] }), refetch: r)
+                let rn = d.flatMap { refetch[Self.key($0.answers)]?[$0.question] }
+                return ExpiryBound.apply(to: v, delegation: d ?? (zone(of: v.name).flatMap { delegation[v.resolver.address]?[$0] }),
+                                         refetch: r, refetchNS: rn)
             }
             return q
         }
@@ -62,12 +67,14 @@ struct StaleDelegationProbe: Sendable {
         }
         guard !addresses.isEmpty else { return [:] }
         var out: [CheckQuestion: ExpiryBound.Refetch] = [:]
+        let budget = LookupBudget(options: iterative.options)
         for question in questions {
-            for result in await iterative.ask(addresses, question.name, question.type) {
-                guard let m = result.message, m.header.flags.contains(.aa), m.rcode == .noError || m.rcode == .nxDomain else { continue }
-                out[question] = Self.refetch(from: m, question: question)
-                break
+            // One server at a time (the walk's polite race), the first authoritative answer counts.
+            let answer = await iterative.askOneAtATime(addresses, question.name, question.type, zone: question.name, budget: budget) { m in
+                m.header.flags.contains(.aa) && (m.rcode == .noError || m.rcode == .nxDomain) ? nil : "not an authoritative answer"
             }
+            if let m = answer.message { out[question] = Self.refetch(from: m, question: question) }
+            if answer.exceeded != nil { break }
         }
         return out
     }

@@ -84,6 +84,10 @@ public enum CheckReportJSON {
             ("truth", .array(r.truths.map(truth))),
             ("results", .array(r.verdicts.map(verdict))),
             ("notes", .array(r.notes.map { .string($0) })),
+            ("walk", .object([("rootQueries", .int(r.iteration.rootQueries)), ("tldQueries", .int(r.iteration.tldQueries)),
+                              ("authoritativeQueries", .int(r.iteration.authoritativeQueries)),
+                              ("nameServerLookups", .int(r.iteration.nameServerLookups)),
+                              ("cachedDelegations", .int(r.iteration.cachedDelegations))])),
             ("summary", summary(r.summary, outcome: outcome)),
         ])
     }

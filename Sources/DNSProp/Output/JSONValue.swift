@@ -88,8 +88,11 @@ public indirect enum JSONValue: Hashable, Sendable {
             case "\t": out += "\\t"
             default:
                 if TerminalText.needsEscape(scalar) {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    // Beyond the BMP (tag characters): a UTF-16 surrogate pair, as JSON requires.
+                    for unit in String(scalar).utf16 {
+                        let hex = String(unit, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    }
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

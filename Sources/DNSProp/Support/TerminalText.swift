@@ -1,8 +1,11 @@
 /// Makes untrusted text (from the network or a user's file) safe to print.
 ///
-/// Control characters (C0, DEL, C1), and Unicode bidi controls that can
-/// reorder what a terminal shows, are replaced by visible escapes, so that a
-/// TXT record carrying `ESC ]` sequences cannot change the user's terminal.
+/// Control characters (C0, DEL, C1), line and paragraph separators, Unicode
+/// format characters (bidi controls that can reorder what a terminal shows,
+/// zero-width and tag characters) and every other default-ignorable
+/// (invisible) code point are replaced by visible escapes, so that a TXT record
+/// carrying `ESC ]` sequences cannot change the user's terminal and a network
+/// string cannot hide or break what is shown.
 public enum TerminalText {
     public static func escape(_ text: String) -> String {
         var out = ""
@@ -20,9 +23,17 @@ public enum TerminalText {
     static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
         if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) { return true }
-        // Bidi overrides and isolates (Trojan Source), zero-width and BOM, U+FFFD stays visible.
-        if (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F
-            || v == 0x061C || v == 0xFEFF || (0x200B...0x200D).contains(v) { return true }
+        let p = s.properties
+        // Line and paragraph separators break a table row as a newline would.
+        if p.generalCategory == .lineSeparator || p.generalCategory == .paragraphSeparator { return true }
+        // Format characters: bidi overrides and isolates (Trojan Source), zero-width
+        // spaces and joiners, word joiner and invisible operators (U+2060–2064),
+        // BOM, Mongolian vowel separator, tag characters (U+E0000–E007F).
+        if p.generalCategory == .format { return true }
+        // Default-ignorable code points render as nothing: Hangul fillers (U+115F,
+        // U+1160, U+3164, U+FFA0), variation selectors, soft hyphen, combining
+        // grapheme joiner… A name or city could hide text behind them.
+        if p.isDefaultIgnorableCodePoint { return true }
         return false
     }
 

@@ -44,24 +44,36 @@ public struct TruthFinder: Sendable {
         var serial: UInt32?
     }
 
+    /// The truth for (name, type), within one budget (`IterativeResolver.Options`) for
+    /// its whole walk, name-server look-ups and CNAME targets included.
     public func truth(for name: DomainName, type: RecordType) async -> Truth {
-        await truth(for: name, type: type, chain: [], depth: 0)
+        await truth(for: name, type: type, chain: [], depth: 0, budget: LookupBudget(options: resolver.options))
     }
 
-    private func truth(for name: DomainName, type: RecordType, chain: [ResourceRecord], depth: Int) async -> Truth {
+    private func truth(for name: DomainName, type: RecordType, chain: [ResourceRecord], depth: Int, budget: LookupBudget) async -> Truth {
         var notes: [String] = []
         let delegation: IterativeResolver.Delegation
         do {
-            delegation = try await resolver.delegation(for: name)
+            delegation = try await resolver.delegation(for: name, budget: budget)
         } catch {
             return Truth(name: name, type: type, answer: nil, source: .authoritative(zone: "", servers: [], serial: nil),
                          notes: [], failure: "cannot find the authoritative servers of \(name): \(error)")
         }
         for l in delegation.lame { notes.append("lame server \(l)") }
+        let unaddressed = delegation.servers.filter(\.addresses.isEmpty).map(\.name)
+        if !unaddressed.isEmpty {
+            notes.append("name servers of \(delegation.zone) not asked (no glue, and no address found or looked up within the limits): \(unaddressed.joined(separator: " "))")
+        }
         let targets = resolver.serverAddresses(delegation.servers)
-        async let answersTask = resolver.ask(targets, name, type)
-        async let soaTask = resolver.ask(targets, delegation.zone, .soa)
-        let (answers, soas) = await (answersTask, soaTask)
+        let answers: [QueryResult], soas: [QueryResult]
+        do {
+            async let answersTask = resolver.ask(targets, name, type, zone: delegation.zone, budget: budget)
+            async let soaTask = resolver.ask(targets, delegation.zone, .soa, zone: delegation.zone, budget: budget)
+            (answers, soas) = try await (answersTask, soaTask)
+        } catch {
+            return Truth(name: name, type: type, answer: nil, source: .authoritative(zone: delegation.zone.text, servers: [], serial: nil),
+                         notes: notes, failure: "cannot ask the authoritative servers of \(delegation.zone) for \(name) \(type): \(error)")
+        }
         var replies: [ServerReply] = []
         for (i, result) in answers.enumerated() {
             let label = "\(targets[i].0) (\(targets[i].1))"
@@ -115,10 +127,12 @@ public struct TruthFinder: Sendable {
         // Only when the chain stops at a CNAME: its target is in another zone, whose own servers must say.
         if case .data(let records) = answer, type != .cname, let cname = records.last, cname.type == .cname {
             let targetText = cname.rdata.lowercased()
-            if depth >= Self.maxCNAMEChain || chain.contains(where: { DomainName.equalPresentation($0.owner, targetText) }) {
+            // A target that is already an owner on the chain (this answer's records included:
+            // a CNAME to itself) loops; following it would repeat the same records.
+            if depth >= Self.maxCNAMEChain || (chain + records).contains(where: { DomainName.equalPresentation($0.owner, targetText) }) {
                 notes.append("CNAME chain from \(name) is too long or loops")
             } else if let target = DomainName(presentation: targetText) {
-                let next = await truth(for: target, type: type, chain: chain + [cname], depth: depth + 1)
+                let next = await truth(for: target, type: type, chain: chain + records, depth: depth + 1, budget: budget)
                 notes += next.notes
                 if let nextAnswer = next.answer {
                     switch nextAnswer {
@@ -137,9 +151,11 @@ public struct TruthFinder: Sendable {
 
     /// The delegation of a zone as the parent publishes it and as the zone itself does.
     public func delegationNotes(for zone: DomainName) async -> [String] {
-        guard let d = try? await resolver.delegation(for: zone), !d.parentNS.isEmpty else { return [] }
+        let budget = LookupBudget(options: resolver.options)
+        guard let d = try? await resolver.delegation(for: zone, budget: budget), !d.parentNS.isEmpty else { return [] }
         let targets = resolver.serverAddresses(d.servers)
-        for result in await resolver.ask(targets, zone, .ns) {
+        guard let results = try? await resolver.ask(targets, zone, .ns, zone: d.zone, budget: budget) else { return [] }
+        for result in results {
             guard let m = result.message, m.header.flags.contains(.aa) else { continue }
             let child = Set(m.answers.filter { $0.type == .ns }.map { $0.rdata.lowercased() })
             let parent = Set(d.parentNS)
@@ -181,7 +197,10 @@ public enum AnswerChain {
     public static func extract(from answers: [ResourceRecord], name: String, type: RecordType) -> [ResourceRecord] {
         var out: [ResourceRecord] = []
         var current = name
-        var seen: Set<String> = []
+        func key(_ s: String) -> String { let l = s.lowercased(); return l.hasSuffix(".") ? l : l + "." }
+        // The name itself counts as seen: a CNAME to itself (or back to any earlier
+        // owner) ends the chain after that CNAME is taken once.
+        var seen: Set<String> = [key(name)]
         for _ in 0...TruthFinder.maxCNAMEChain {
             let here = answers.filter { DomainName.equalPresentation($0.owner, current) }
             let finals = here.filter { $0.type == type }
@@ -189,7 +208,7 @@ public enum AnswerChain {
             guard type != .cname, let cname = here.first(where: { $0.type == .cname }) else { return out }
             out.append(cname)
             current = cname.rdata
-            guard seen.insert(current.lowercased()).inserted else { return out }
+            guard seen.insert(key(current)).inserted else { return out }
         }
         return out
     }

@@ -47,7 +47,13 @@ public enum ExpiryBound {
 
     /// The bound for one non-current verdict. `delegation` is the same resolver's verdict
     /// on the zone's NS set; `refetch` what the servers in that stale delegation give now.
-    public static func apply(to v: Verdict, delegation: Verdict?, refetch: Refetch?) -> Verdict {
+    /// Knot Resolver accepts an NS set of equal rank from the child (the parking servers'
+    /// authority section) in the last 5 s + 1 % of a cached NS set's TTL
+    /// (lib/cache/entry_list.c `entry_h_splice`, `is_expiring`): a record re-fetched then
+    /// re-arms the stale delegation once more. The window, with 2 s of margin.
+    public static func rearmWindow(nsTTL: UInt32) -> Double { 5 + 0.01 * Double(nsTTL) + 2 }
+
+    public static func apply(to v: Verdict, delegation: Verdict?, refetch: Refetch?, refetchNS: Refetch? = nil) -> Verdict {
         var v = v
         guard v.status.isNotConverged else { return v }
         let negative = v.status == .nxdomain || v.status == .nodata || (v.rcode == .nxDomain)
@@ -67,6 +73,19 @@ public enum ExpiryBound {
             } else {
                 v.latestAt = nsExpiry
                 v.latestBasis = "its cached delegation (\(servers)) lasts \(duration(UInt32(max(0, nsExpiry - v.checkedAt)))) more"
+            }
+            // A re-fetch when the answer expires may land in the NS set's last seconds and re-arm it
+            // (Knot Resolver): then the old servers are followed for one more NS TTL.
+            if !v.isDelegationCheck, let e = v.expiresAt, e < nsExpiry, nsExpiry - e <= rearmWindow(nsTTL: d.ttl ?? 0),
+               let nsTTL = refetchNS?.ttl {
+                let (n, _) = capped(nsTTL, negative: false)
+                let (t, _) = capped(refetch?.ttl ?? v.ttl ?? 0, negative: refetch?.negative ?? negative)
+                let rearmed = e + Double(n) + Double(t)
+                if rearmed > (v.latestAt ?? 0) {
+                    v.latestAt = rearmed
+                    v.latestBasis = (v.latestBasis ?? "") + "; it expires in the delegation's last seconds, when a re-fetch can re-arm the delegation once "
+                        + "(Knot Resolver accepts the servers' own NS set then): \(duration(n)) more of it, then \(duration(t))"
+                }
             }
             // Never earlier than the answer's own expiry.
             if let e = v.expiresAt, let l = v.latestAt, l < e { v.latestAt = e }

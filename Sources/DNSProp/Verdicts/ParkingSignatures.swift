@@ -95,8 +95,9 @@ public struct ParkingSignatures: Sendable {
     }
 
     static func network(_ text: String) -> (IPAddress, Int)? {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let ip = IPAddress(String(parts[0])) else { return nil }
+        // Empty parts kept: "/" and "1.2.3.4/" are errors, not a crash or a /32.
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count >= 1, let ip = IPAddress(String(parts[0])) else { return nil }
         let max = ip.isIPv6 ? 128 : 32
         guard parts.count == 2 else { return (ip, max) }
         guard let len = Int(parts[1]), (0...max).contains(len) else { return nil }

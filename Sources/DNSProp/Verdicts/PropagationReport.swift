@@ -26,10 +26,12 @@ public struct PropagationReport: Sendable {
     /// What a reader should know about how the answers were obtained (remote probes' limits,
     /// questions asked locally only, rounds without probes).
     public var notes: [String]
+    /// Queries the walk from the root sent for this report (root, TLD, other authoritative servers).
+    public var iteration: IterationStatistics
     public private(set) var summary: Summary
 
     public init(startedAt: Double, finishedAt: Double, names: [DomainName], questions: [QuestionReport],
-                resolverCount: Int, remoteError: String? = nil, notes: [String] = []) {
+                resolverCount: Int, remoteError: String? = nil, notes: [String] = [], iteration: IterationStatistics = IterationStatistics()) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.names = names
@@ -37,6 +39,7 @@ public struct PropagationReport: Sendable {
         self.resolverCount = resolverCount
         self.remoteError = remoteError
         self.notes = notes
+        self.iteration = iteration
         summary = Summary(verdicts: questions.flatMap(\.verdicts), truths: questions.map(\.truth), resolverCount: resolverCount)
     }
 
@@ -51,6 +54,6 @@ public struct PropagationReport: Sendable {
         var questions = self.questions
         for i in questions.indices { questions[i].verdicts = questions[i].verdicts.map(transform) }
         return PropagationReport(startedAt: startedAt, finishedAt: finishedAt, names: names, questions: questions,
-                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes)
+                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes, iteration: iteration)
     }
 }
