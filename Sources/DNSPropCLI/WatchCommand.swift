@@ -17,7 +17,10 @@ struct WatchCommand: AsyncParsableCommand {
             Otherwise: one line per status change and a summary line per round. \
             --format ndjson streams one event per result per round and a summary event per round.
 
-            Exit status: 0 converged (with --until-propagated); 1 --max-wait passed first; \
+            On a terminal, keys: up/down, PgUp/PgDn, Home/End scroll; / filters by text; f shows \
+            all, not current or failing resolvers; g changes the grouping; ? lists the keys; q quits.
+
+            Exit status: 0 converged (with --until-propagated), or q pressed; 1 --max-wait passed first; \
             64 bad input; 130 interrupted (SIGINT); 143 terminated (SIGTERM).
             """
     )
