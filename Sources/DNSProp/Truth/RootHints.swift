@@ -21,12 +21,7 @@ public struct RootHints: Sendable, Hashable {
         ("m", "202.12.27.33", "2001:dc3::35"),
     ].map { Server(name: "\($0.0).root-servers.net.", addresses: [IPAddress($0.1)!, IPAddress($0.2)!]) })
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public var source: String
-        public var line: Int
-        public var message: String
-        public var description: String { "\(TerminalText.escape(source)):\(line): \(message)" }
-    }
+    public typealias ParseError = LineFile.ParseError
 
     /// Parses the root hints format (a zone-file subset): `. TTL [IN] NS name`, `name TTL [IN] A|AAAA address`.
     /// Comments start with `;`. Lines that are not NS, A or AAAA are errors, as are NS names without an address.
@@ -35,15 +30,10 @@ public struct RootHints: Sendable, Hashable {
         var addresses: [String: [IPAddress]] = [:]
         var nsNames: Set<String> = []
         var lineNumber = 0
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            lineNumber += 1
-            var line = Substring(raw)
-            if let semi = line.firstIndex(of: ";") { line = line[..<semi] }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+        for (number, line) in try LineFile.lines(text, source: source, comment: ";") {
+            lineNumber = number
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if fields.isEmpty { continue }
-            if line.unicodeScalars.contains(where: { TerminalText.needsEscape($0) && $0 != "\t" && $0 != "\r" }) {
-                throw ParseError(source: source, line: lineNumber, message: "control character in line")
-            }
             // owner [ttl] [class] type rdata
             var rest = fields.dropFirst()
             let owner = fields[0].lowercased()

@@ -67,12 +67,7 @@ public struct ParkingSignatures: Sendable {
         (try? fromJSON(BundledParkingSignatures.text)) ?? ParkingSignatures(providers: [])
     }()
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public var source: String
-        public var line: Int
-        public var message: String
-        public var description: String { "\(TerminalText.escape(source)):\(line): \(message)" }
-    }
+    public typealias ParseError = LineFile.ParseError
 
     static func fromJSON(_ text: String) throws -> ParkingSignatures {
         struct File: Decodable {
@@ -113,18 +108,10 @@ public struct ParkingSignatures: Sendable {
     public static func parseUserFile(_ text: String, source: String) throws(ParseError) -> ParkingSignatures {
         var byName: [String: Provider] = [:]
         var order: [String] = []
-        var lineNumber = 0
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            lineNumber += 1
-            var line = Substring(raw)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            if line.unicodeScalars.contains("\u{FFFD}") { throw ParseError(source: source, line: lineNumber, message: "not valid UTF-8") }
-            if let bad = line.unicodeScalars.first(where: { TerminalText.needsEscape($0) && $0 != "\t" && $0 != "\r" }) {
-                throw ParseError(source: source, line: lineNumber, message: "contains \(TerminalText.describe(bad))")
-            }
+        for (lineNumber, line) in try LineFile.lines(text, source: source, comment: "#") {
             let halves = line.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             let words = halves[0].split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            if words.isEmpty && (halves.count == 1 || halves[1].trimmingCharacters().isEmpty) { continue }
+            if words.isEmpty && (halves.count == 1 || halves[1].trimmingSpaces.isEmpty) { continue }
             guard words.count == 2 else {
                 throw ParseError(source: source, line: lineNumber, message: "expected 'TYPE VALUE [| PROVIDER]', e.g. 'NS %.parkingcrew.net | ParkingCrew'")
             }
@@ -212,6 +199,3 @@ public struct ParkingSignatures: Sendable {
     }
 }
 
-extension Substring {
-    func trimmingCharacters() -> String { String(self).trimmingSpaces }
-}
