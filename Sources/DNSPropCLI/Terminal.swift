@@ -60,10 +60,12 @@ enum Terminal {
         }
     }
 
-    /// Redraws in place: home, each line cleared to its end, the rest of the screen cleared. One write per frame.
+    /// Redraws in place: home, each line cleared to its end, the rest of the screen cleared.
+    /// One write per frame; no newline after the last line, so a frame as tall as the
+    /// terminal does not scroll it.
     static func draw(_ lines: [String]) {
         var out = "\u{1B}[H"
-        for line in lines { out += line + "\u{1B}[K\r\n" }
+        for (i, line) in lines.enumerated() { out += (i == 0 ? "" : "\r\n") + line + "\u{1B}[K" }
         out += "\u{1B}[J"
         Console.out(out)
     }
