@@ -14,6 +14,12 @@ final class UDPSocket: @unchecked Sendable {
     let family: Int32
     let index: Int
     private var source: DispatchSourceRead?
+    /// Queries sent from this socket, over its life.
+    var queriesSent = 0
+    /// Attempts sent from it that are still awaited (entries in the engine's table).
+    var pending = 0
+    /// Takes no new queries; closed once `pending` reaches 0.
+    var retired = false
 
     init(family: Int32, index: Int) throws(TransportError) {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -69,13 +75,13 @@ final class UDPSocket: @unchecked Sendable {
 
     enum Received {
         case datagram(from: ServerAddress, length: Int)
-        /// An ICMP error for a datagram we sent: its destination, its first bytes, the errno.
-        case icmpError(destination: ServerAddress, length: Int, errno: Int32)
         case wouldBlock
-        case other(Int32)
+        /// recvfrom failed: with IP_RECVERR this is how a pending ICMP error shows; the
+        /// details (which datagram it was for) wait in the error queue.
+        case failed(Int32)
     }
 
-    /// Reads one datagram (or one queued ICMP error) into `buffer`.
+    /// Reads one datagram into `buffer`.
     func receive(into buffer: UnsafeMutableRawBufferPointer) -> Received {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -85,21 +91,33 @@ final class UDPSocket: @unchecked Sendable {
             }
         }
         if n >= 0 {
-            guard let from = withUnsafePointer(to: &storage, { ServerAddress(storage: $0) }) else { return .other(EAFNOSUPPORT) }
+            guard let from = withUnsafePointer(to: &storage, { ServerAddress(storage: $0) }) else { return .failed(EAFNOSUPPORT) }
             return .datagram(from: from, length: n)
         }
         let e = errno
         if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-        if e == EINTR { return .other(EINTR) }
-        // With IP_RECVERR, an ICMP error surfaces as a failed recvfrom; the details wait in the error queue.
+        return .failed(e)
+    }
+
+    /// One entry of the error queue: where the datagram that caused it was sent, its first
+    /// bytes in `buffer` (our query, so its ID), and the errno the ICMP message maps to.
+    /// nil when the queue is empty.
+    func receiveError(into buffer: UnsafeMutableRawBufferPointer) -> (destination: ServerAddress?, length: Int, errno: Int32)? {
         var destination = sockaddr_storage()
         var destinationLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
         var icmpErrno: Int32 = 0
         let m = CDNSPropShims_recv_error(fd, buffer.baseAddress, buffer.count, &destination, &destinationLength, &icmpErrno)
-        if m >= 0, let to = withUnsafePointer(to: &destination, { ServerAddress(storage: $0) }) {
-            return .icmpError(destination: to, length: Int(m), errno: icmpErrno != 0 ? icmpErrno : e)
-        }
-        return .other(e)
+        guard m >= 0 else { return nil }
+        let to = withUnsafePointer(to: &destination) { ServerAddress(storage: $0) }
+        return (to, Int(m), icmpErrno)
+    }
+
+    /// Clears an error left pending without an entry in the error queue (the queue was
+    /// full when it came): otherwise the error watch would report the socket forever.
+    func clearPendingError() {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
     }
 
     /// Stops reading and closes the descriptor (in the source's cancel handler).
