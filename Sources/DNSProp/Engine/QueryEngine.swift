@@ -319,19 +319,44 @@ public final class QueryEngine: @unchecked Sendable {
     private static let recheck: UInt64 = 50_000_000
 
     private func scheduleUDPDeadline(_ q: InFlightQuery, sentAt: UInt64, now: UInt64) {
+        deadlines.insert(nextDeadline(q, sentAt: sentAt, now: now), .udp(q, q.generation))
+    }
+
+    /// When to look at an attempt next: when its timeout expires, sooner while that timeout
+    /// is provisional, and, for a server that has never answered, when the batch's answers
+    /// say it is overdue (its slot then moves to the unresponsive budget).
+    private func nextDeadline(_ q: InFlightQuery, sentAt: UInt64, now: UInt64) -> UInt64 {
         let (wait, provisional) = attemptWait(q)
         var due = sentAt + wait
-        if provisional { due = min(due, max(now, sentAt + MonotonicClock.nanoseconds(configuration.minimumRetransmissionTimeout)) + Self.recheck) }
-        deadlines.insert(due, .udp(q, q.generation))
+        if provisional {
+            due = min(due, max(now + Self.recheck, sentAt + MonotonicClock.nanoseconds(configuration.minimumRetransmissionTimeout)))
+        }
+        if q.lane == .main && q.server.answered == 0 {
+            let overdue = sentAt + overdueAfter()
+            if overdue > now { due = min(due, overdue) }
+        }
+        return due
+    }
+
+    /// How long an attempt to a server that has never answered may hold a slot of the main
+    /// budget: the batch's RTO without the floor (answers from the living come within it).
+    private func overdueAfter() -> UInt64 {
+        guard let rto = allRTT.timeout(granularity: configuration.tick) else { return Self.recheck }
+        return max(MonotonicClock.nanoseconds(configuration.tick), MonotonicClock.nanoseconds(rto))
     }
 
     private func udpDeadline(_ q: InFlightQuery, now: UInt64) {
         guard let last = q.sends.last else { return }
-        let (wait, provisional) = attemptWait(q)
+        if q.lane == .main && q.server.answered == 0 && now - last.sentAt >= overdueAfter() {
+            // Not timed out yet, but later than the others' answers: stop holding back the main budget.
+            inFlightMain -= 1
+            inFlightUnresponsive += 1
+            q.lane = .unresponsive
+            stats.overdueMovedToUnresponsiveBudget += 1
+        }
+        let (wait, _) = attemptWait(q)
         if last.sentAt + wait > now {
-            // The estimate moved since the deadline was set: wait on.
-            deadlines.insert(provisional ? min(last.sentAt + wait, now + Self.recheck) : last.sentAt + wait,
-                             .udp(q, q.generation))
+            deadlines.insert(nextDeadline(q, sentAt: last.sentAt, now: now), .udp(q, q.generation))
             return
         }
         stats.attemptTimeouts += 1

@@ -111,6 +111,9 @@ public struct EngineStatistics: Sendable, Hashable {
     /// Servers that stopped answering (a timeout with no answer since): their queries
     /// moved to the separate budget for unresponsive servers.
     public var unresponsiveServers = 0
+    /// Attempts to servers that have never answered that outlived the batch's round trips
+    /// and moved from the main budget to the unresponsive one before timing out.
+    public var overdueMovedToUnresponsiveBudget = 0
     /// Sockets opened for a single query (authoritative servers: a fresh source port each).
     public var freshSockets = 0
     /// Pooled sockets replaced by fresh ones (new source ports).

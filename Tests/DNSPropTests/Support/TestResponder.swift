@@ -23,6 +23,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         let bytes: [UInt8]
         let from: ServerAddress
         let overTCP: Bool
+        /// Monotonic nanoseconds when it was read.
+        var receivedAt: UInt64 = 0
     }
 
     let address: ServerAddress
@@ -35,14 +37,22 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
     private var _received: [Query] = []
     private var outstanding = 0
     private var _maxOutstanding = 0
+    /// UDP queries dropped unread because `dropWhenOutstanding` were already waiting for their answer.
+    private var _dropped = 0
+    private let dropWhenOutstanding: Int?
 
     var received: [Query] { queue.sync { _received } }
     var maxOutstanding: Int { queue.sync { _maxOutstanding } }
+    var dropped: Int { queue.sync { _dropped } }
 
     /// Binds UDP and TCP on `host` with one kernel-chosen port for both.
+    /// With `dropWhenOutstanding` N, a UDP query that arrives while N delayed answers are
+    /// still to be sent is dropped unanswered: a server whose queue overflows under a burst.
     init(host: String = "127.0.0.1", port fixedPort: UInt16? = nil, tcp: Bool = true,
+         dropWhenOutstanding: Int? = nil,
          handler: @escaping @Sendable (Query) -> [Action]) throws {
         self.handler = handler
+        self.dropWhenOutstanding = dropWhenOutstanding
         let family = host.contains(":") ? AF_INET6 : AF_INET
         let ip = IPAddress(host)!
         var port: UInt16 = 0
@@ -113,7 +123,11 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
             let from = withUnsafePointer(to: &storage) { ServerAddress(storage: $0)! }
             let bytes = Array(buffer[0..<n])
             guard let message = try? MessageDecoder.decode(bytes) else { continue }
-            let query = Query(message: message, bytes: bytes, from: from, overTCP: false)
+            if let limit = dropWhenOutstanding, outstanding >= limit {
+                _dropped += 1
+                continue
+            }
+            let query = Query(message: message, bytes: bytes, from: from, overTCP: false, receivedAt: MonotonicClock.now())
             _received.append(query)
             let actions = handler(query)
             outstanding += 1
