@@ -27,7 +27,10 @@ struct EngineOptions: ParsableArguments {
         guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be from 1 to 100000") }
         guard (1...1000).contains(perServer) else { throw ValidationError("--per-server must be from 1 to 1000") }
         guard (1...4).contains(backoff) else { throw ValidationError("--backoff must be from 1 to 4") }
-        guard rate >= 0 else { throw ValidationError("--rate must be 0 (no limit) or more") }
+        // Compared this way round so that NaN fails too; a tiny rate would overflow the interval.
+        guard rate == 0 || (rate >= 0.001 && rate <= 1_000_000) else {
+            throw ValidationError("--rate must be 0 (no limit) or from 0.001 to 1000000 queries per second")
+        }
     }
 
     var configuration: EngineConfiguration {

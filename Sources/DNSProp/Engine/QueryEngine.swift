@@ -12,6 +12,8 @@ final class InFlightQuery: @unchecked Sendable {
     let request: QueryRequest
     let server: ServerState
     var attempts = 0
+    /// When the first attempt went (monotonic ns).
+    var firstSentAt: UInt64 = 0
     /// Bumped whenever a deadline is set; older deadlines are then ignored.
     var generation = 0
     /// Every UDP attempt: an answer to an earlier attempt is still accepted.
@@ -77,6 +79,10 @@ final class QueryBatch: @unchecked Sendable {   // confined to the engine's queu
 /// batch's answers come in). The RTO is at least `minimumRetransmissionTimeout`
 /// and at most `timeout`; attempt k waits RTO·backoff^(k−1) (at most
 /// timeout·backoff^(k−1)). With no answer yet from anyone, it is `timeout`.
+/// The last attempt waits at least until the query has listened `timeout` in
+/// all (answers to earlier attempts count): short round trips bring the retries
+/// forward, not the give-up, so a silent server costs `timeout`, not
+/// timeout × attempts, and a slow one still has `timeout` to answer.
 ///
 /// **Dead servers cost nothing.** A server whose last attempt timed out with no
 /// answer since is *unresponsive*: its queries (retries and new ones) draw on a
@@ -312,7 +318,15 @@ public final class QueryEngine: @unchecked Sendable {
         let (base, provisional) = baseTimeout(q.server)
         var wait = base
         for _ in 1..<max(1, q.attempts) { wait *= configuration.backoff }
-        return (MonotonicClock.nanoseconds(wait), provisional)
+        var ns = MonotonicClock.nanoseconds(wait)
+        if q.attempts > configuration.retries, let last = q.sends.last {
+            // The last attempt listens until the query has waited --timeout in all: retries
+            // come early when round trips are short, but a slow server still has that long.
+            let listened = last.sentAt - q.firstSentAt
+            let total = MonotonicClock.nanoseconds(configuration.timeout)
+            if total > listened { ns = max(ns, total - listened) }
+        }
+        return (ns, provisional)
     }
 
     /// Re-reads how long a provisional timeout should be at most this often.
@@ -576,6 +590,7 @@ public final class QueryEngine: @unchecked Sendable {
         }
         let now = MonotonicClock.now()
         q.attempts += 1
+        if q.attempts == 1 { q.firstSentAt = now }
         q.sends.append((socket, id, now))
         socket.queriesSent += 1
         socket.pending += 1
@@ -603,6 +618,12 @@ public final class QueryEngine: @unchecked Sendable {
             }
         }
         pump()
+        // Data may remain, and a read source need not fire again for it (no new arrival):
+        // come back after whatever else is queued.
+        queue.async { [weak self, weak socket] in
+            guard let self, let socket, self.socketsByIndex[socket.index] === socket else { return }
+            self.drain(socket)
+        }
     }
 
     /// Reads the socket's error queue to the end, giving each error to the query it

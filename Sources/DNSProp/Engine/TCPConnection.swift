@@ -21,6 +21,7 @@ final class TCPConnection: @unchecked Sendable {
 
     let server: ServerAddress
     private let fd: Int32
+    private let queue: DispatchQueue
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var writeSourceRunning = false
@@ -41,6 +42,7 @@ final class TCPConnection: @unchecked Sendable {
     init(server: ServerAddress, queue: DispatchQueue, events: @escaping (TCPConnection, Event) -> Void) throws(TransportError) {
         self.server = server
         self.events = events
+        self.queue = queue
         let fd = socket(server.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno, message: errnoText(errno)) }
         var on: Int32 = 1
@@ -146,6 +148,9 @@ final class TCPConnection: @unchecked Sendable {
             if isClosed { return }
         }
         events(self, .yielded)
+        // Data may remain without a new arrival to fire the source again: continue after
+        // whatever else is queued (deadlines, other sockets).
+        queue.async { [weak self] in self?.readable() }
     }
 
     private func deliverFrames() {

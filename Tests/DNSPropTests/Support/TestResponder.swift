@@ -16,6 +16,9 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         /// Over TCP: write these raw bytes (framing included) and close.
         case tcpRaw([UInt8])
         case closeTCP
+        /// Over TCP: stream zero-length frames (two zero bytes each) as fast as the peer takes
+        /// them, for this many seconds or until the peer closes.
+        case tcpFlood(Double)
     }
 
     struct Query {
@@ -44,6 +47,9 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
     var received: [Query] { queue.sync { _received } }
     var maxOutstanding: Int { queue.sync { _maxOutstanding } }
     var dropped: Int { queue.sync { _dropped } }
+    private var _floods = 0
+    /// TCP floods still streaming.
+    var floodsRunning: Int { queue.sync { _floods } }
 
     /// Binds UDP and TCP on `host` with one kernel-chosen port for both.
     /// With `dropWhenOutstanding` N, a UDP query that arrives while N delayed answers are
@@ -144,7 +150,7 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                         self.sendUDP(self.udpFD, b, to: from)
                         self.outstanding -= 1
                     }
-                case .tcpRaw, .closeTCP: break
+                case .tcpRaw, .closeTCP, .tcpFlood: break
                 }
             }
             if !delayed { outstanding -= 1 }
@@ -190,6 +196,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                         case .closeTCP:
                             source.cancel()
                             return
+                        case .tcpFlood(let seconds):
+                            // On its own thread and descriptor: the responder's queue stays free.
+                            let flood = dup(fd)
+                            self._floods += 1
+                            let responder = self
+                            DispatchQueue.global().async {
+                                TestResponder.flood(flood, seconds: seconds)
+                                close(flood)
+                                responder.queue.async { responder._floods -= 1 }
+                            }
+                            source.cancel()
+                            return
                         }
                     }
                 }
@@ -209,6 +227,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                 return
             }
             offset += n
+        }
+    }
+
+    private static func flood(_ fd: Int32, seconds: Double) {
+        let zeros = [UInt8](repeating: 0, count: 65536)
+        let end = MonotonicClock.now() + MonotonicClock.nanoseconds(seconds)
+        while MonotonicClock.now() < end {
+            let n = zeros.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EAGAIN || errno == EINTR { usleep(200); continue }
+                return   // the peer closed
+            }
         }
     }
 
