@@ -118,7 +118,17 @@ public final class QueryEngine: @unchecked Sendable {
     private var socketFailure: [Int32: TransportError] = [:]
     private var nextSocket = 0
     private var ids = QueryIDSource()
+    /// recvmmsg slots: `receiveSlots` datagrams of up to 64 KiB each, their sources and lengths.
+    private static let receiveSlots = 32
+    private static let slotSize = 65536
     private var receiveBuffer: UnsafeMutableRawBufferPointer
+    private var receiveSources: UnsafeMutablePointer<sockaddr_storage>
+    private var receiveLengths: UnsafeMutablePointer<UInt32>
+    private var receiveTruncated: UnsafeMutablePointer<UInt8>
+    /// The first bytes of a datagram an ICMP error is about (its ID is all the engine needs).
+    private var errorBuffer: UnsafeMutableRawBufferPointer
+    /// Where each outgoing query is assembled (the template with its ID).
+    private var sendBuffer: UnsafeMutableRawBufferPointer
 
     private struct UDPKey: Hashable {
         var socket: Int
@@ -159,7 +169,12 @@ public final class QueryEngine: @unchecked Sendable {
         self.configuration = configuration
         batchWindow = Double(max(1, configuration.maxInFlight))
         batchThreshold = batchWindow
-        receiveBuffer = .allocate(byteCount: 65536, alignment: 16)
+        receiveBuffer = .allocate(byteCount: Self.receiveSlots * Self.slotSize, alignment: 16)
+        receiveSources = .allocate(capacity: Self.receiveSlots)
+        receiveLengths = .allocate(capacity: Self.receiveSlots)
+        receiveTruncated = .allocate(capacity: Self.receiveSlots)
+        errorBuffer = .allocate(byteCount: 512, alignment: 16)
+        sendBuffer = .allocate(byteCount: 65536, alignment: 16)
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.setEventHandler { [weak self] in self?.tick() }
         timer.schedule(deadline: .distantFuture, repeating: .never)
@@ -184,6 +199,11 @@ public final class QueryEngine: @unchecked Sendable {
         for s in socketsByIndex.values { s.invalidate() }
         for c in tcpConnections.values { c.close() }
         receiveBuffer.deallocate()
+        receiveSources.deallocate()
+        receiveLengths.deallocate()
+        receiveTruncated.deallocate()
+        errorBuffer.deallocate()
+        sendBuffer.deallocate()
     }
 
     /// Counters since the engine was made.
@@ -563,7 +583,7 @@ public final class QueryEngine: @unchecked Sendable {
         while pendingUDP[UDPKey(socket: socket.index, server: server, id: id)] != nil { id = ids.nextID() }
         var repeats = 0
         while true {
-            let error = socket.send(q.request.query.wire(id: id), to: server)
+            let error = socket.send(template: q.request.query.wire, id: id, to: server, scratch: sendBuffer)
             switch error {
             case 0, EAGAIN, EWOULDBLOCK, ENOBUFS, EINTR:
                 // A datagram the kernel could not queue is a lost datagram: the retry covers it.
@@ -602,20 +622,27 @@ public final class QueryEngine: @unchecked Sendable {
     }
 
     private func drain(_ socket: UDPSocket) {
-        // Bounded per event so that one flooded socket cannot starve the others;
-        // the source fires again while data remains.
-        for _ in 0..<512 {
-            switch socket.receive(into: receiveBuffer) {
-            case .wouldBlock:
-                pump()
-                return
-            case .failed(let e):
+        // Bounded per event so that one flooded socket cannot starve the others.
+        for _ in 0..<16 {
+            let n = CDNSPropShims_recv_many(socket.fd, receiveBuffer.baseAddress, Self.slotSize, UInt32(Self.receiveSlots),
+                                            receiveSources, receiveLengths, receiveTruncated)
+            if n < 0 {
+                let e = errno
                 if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { pump(); return }
                 // A pending ICMP error surfaced here; its details are on the error queue.
                 drainErrorQueue(socket)
-            case .datagram(let from, let length):
-                handleDatagram(from: from, length: length, socket: socket)
+                continue
             }
+            for i in 0..<Int(n) {
+                guard let from = ServerAddress(storage: receiveSources + i) else { stats.unsolicited += 1; continue }
+                let start = i * Self.slotSize
+                // A datagram larger than 64 KiB cannot be UDP over IPv4/6 without jumbograms:
+                // whatever it is, the slot holds its first 64 KiB and decoding will judge it.
+                let length = receiveTruncated[i] != 0 ? Self.slotSize : Int(receiveLengths[i])
+                handleDatagram(from: from, bytes: UnsafeRawBufferPointer(rebasing: receiveBuffer[start..<(start + length)]), socket: socket)
+            }
+            if Int(n) < Self.receiveSlots { pump(); return }
         }
         pump()
         // Data may remain, and a read source need not fire again for it (no new arrival):
@@ -631,11 +658,11 @@ public final class QueryEngine: @unchecked Sendable {
     @discardableResult
     private func drainErrorQueue(_ socket: UDPSocket) -> Int {
         var count = 0
-        while let entry = socket.receiveError(into: receiveBuffer) {
+        while let entry = socket.receiveError(into: errorBuffer) {
             count += 1
             stats.icmpErrors += 1
             guard let destination = entry.destination, entry.length >= 2 else { stats.icmpErrorsUnmatched += 1; continue }
-            let id = UInt16(receiveBuffer[0]) << 8 | UInt16(receiveBuffer[1])
+            let id = UInt16(errorBuffer[0]) << 8 | UInt16(errorBuffer[1])
             guard let q = pendingUDP[UDPKey(socket: socket.index, server: destination, id: id)], !q.done else {
                 stats.icmpErrorsUnmatched += 1
                 continue
@@ -659,16 +686,16 @@ public final class QueryEngine: @unchecked Sendable {
         pump()
     }
 
-    private func handleDatagram(from: ServerAddress, length: Int, socket: UDPSocket) {
-        guard length >= 2 else { stats.unsolicited += 1; return }
-        let id = UInt16(receiveBuffer[0]) << 8 | UInt16(receiveBuffer[1])
+    private func handleDatagram(from: ServerAddress, bytes: UnsafeRawBufferPointer, socket: UDPSocket) {
+        guard bytes.count >= 2 else { stats.unsolicited += 1; return }
+        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         guard let q = pendingUDP[UDPKey(socket: socket.index, server: from, id: id)], !q.done else {
             stats.unsolicited += 1
             return
         }
         let message: Message
         do {
-            message = try MessageDecoder.decode(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<length]))
+            message = try MessageDecoder.decode(bytes)
         } catch {
             // Keep waiting: a forged or garbled packet must not cut short a real answer.
             stats.malformed += 1

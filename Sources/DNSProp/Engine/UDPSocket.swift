@@ -65,6 +65,18 @@ final class UDPSocket: @unchecked Sendable {
         self.source = source
     }
 
+    /// Sends `template` with `id` in its first two bytes, assembled in `scratch` (no
+    /// allocation per query); returns 0 or the errno.
+    func send(template: [UInt8], id: UInt16, to server: ServerAddress, scratch: UnsafeMutableRawBufferPointer) -> Int32 {
+        let count = min(template.count, scratch.count)
+        guard count >= 2 else { return EINVAL }
+        template.withUnsafeBytes { scratch.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        scratch[0] = UInt8(id >> 8)
+        scratch[1] = UInt8(id & 0xFF)
+        let n = server.withSockAddr { sendto(fd, scratch.baseAddress, count, 0, $0, $1) }
+        return n < 0 ? errno : 0
+    }
+
     /// Sends one datagram; returns 0 or the errno.
     func send(_ bytes: [UInt8], to server: ServerAddress) -> Int32 {
         let n = bytes.withUnsafeBytes { buf in
