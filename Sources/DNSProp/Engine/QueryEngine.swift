@@ -95,8 +95,9 @@ final class QueryBatch: @unchecked Sendable {   // confined to the engine's queu
 /// has answered before is loss: that server's window and the batch window halve
 /// (once per loss event: timeouts of attempts sent before the last halving do not
 /// count again; the batch window stays ≥ `minimumBatchWindow`). Each answer grows
-/// them back: by one query per answer up to the level of the last loss (slow
-/// start), then by 1/window per answer (one query per window's worth of answers).
+/// them back: a server's by 1/window (one query per window's worth of answers),
+/// the batch's by one (it doubles each round trip: its losses come from many
+/// servers, and one lossy server must not throttle the whole list for long).
 /// Retries wait for room in the window too, ahead of new queries. Timeouts from
 /// servers that never answered are not loss (they are dead, not congested).
 /// `statistics` counts the halvings and the smallest batch window.
@@ -150,7 +151,6 @@ public final class QueryEngine: @unchecked Sendable {
     private var inFlightUnresponsive = 0
     private var waitingTotal = 0
     private var batchWindow: Double
-    private var batchThreshold: Double
     private var batchLastShrink: UInt64 = 0
     /// Every answer's round trip: the RTO for servers not measured yet.
     private var allRTT = RTTEstimator()
@@ -159,6 +159,8 @@ public final class QueryEngine: @unchecked Sendable {
         case udp(InFlightQuery, Int)
         case tcp(InFlightQuery, Int)
         case tcpIdle(TCPConnection, Int)
+        /// A server held back by --rate may send its next new query.
+        case rate(ServerState)
     }
     private var deadlines = DeadlineQueue<Deadline>()
     private var tcpConnections: [ServerAddress: TCPConnection] = [:]
@@ -168,7 +170,6 @@ public final class QueryEngine: @unchecked Sendable {
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         self.configuration = configuration
         batchWindow = Double(max(1, configuration.maxInFlight))
-        batchThreshold = batchWindow
         receiveBuffer = .allocate(byteCount: Self.receiveSlots * Self.slotSize, alignment: 16)
         receiveSources = .allocate(capacity: Self.receiveSlots)
         receiveLengths = .allocate(capacity: Self.receiveSlots)
@@ -311,6 +312,9 @@ public final class QueryEngine: @unchecked Sendable {
                     connection.close()
                     if tcpConnections[connection.server] === connection { tcpConnections[connection.server] = nil }
                 }
+            case .rate(let st):
+                st.rateWaiting = false
+                makeReady(st)
             }
         }
         pump()
@@ -421,8 +425,7 @@ public final class QueryEngine: @unchecked Sendable {
         }
         if attemptSentAt >= batchLastShrink {
             let floor = Double(max(1, min(configuration.minimumBatchWindow, configuration.maxInFlight)))
-            batchThreshold = max(floor, batchWindow / 2)
-            batchWindow = batchThreshold
+            batchWindow = max(floor, batchWindow / 2)
             batchLastShrink = now
             stats.batchWindowShrinks += 1
             let w = Int(batchWindow)
@@ -459,7 +462,6 @@ public final class QueryEngine: @unchecked Sendable {
 
     private func pumpRing(_ ring: inout [ServerState], _ head: inout Int, lane: Lane, limit: Int, now: UInt64) {
         let interval = configuration.rateInterval
-        var skippedInARow = 0
         while head < ring.count && (lane == .main ? inFlightMain : inFlightUnresponsive) < limit {
             let st = ring[head]
             head += 1
@@ -475,12 +477,15 @@ public final class QueryEngine: @unchecked Sendable {
                 continue
             }
             if !next.isRetry && st.nextAllowed > now {
-                ring.append(st)
-                skippedInARow += 1
-                if skippedInARow >= ring.count - head { break }
+                // Off the ring until its rate clock allows (a deadline puts it back): a long
+                // list of rate-limited servers is not scanned on every pass.
+                st.inReadyRing = false
+                if !st.rateWaiting {
+                    st.rateWaiting = true
+                    deadlines.insert(st.nextAllowed, .rate(st))
+                }
                 continue
             }
-            skippedInARow = 0
             let (q, isRetry) = next
             st.popNext(isRetry: isRetry)
             q.queued = false
@@ -735,7 +740,10 @@ public final class QueryEngine: @unchecked Sendable {
             // Queued work moves to the main ring when next popped.
         }
         grow(&st.window, threshold: st.threshold, limit: max(1, configuration.maxInFlightPerServer))
-        grow(&batchWindow, threshold: batchThreshold, limit: max(1, configuration.maxInFlight))
+        // The batch window regrows faster than a server's (one per answer: it doubles each
+        // round trip): its losses come from many servers, and one slow server must not
+        // throttle the whole list for long.
+        batchWindow = min(batchWindow + 1, Double(max(1, configuration.maxInFlight)))
     }
 
     /// QR set and the same question. An error answer (FORMERR, NOTIMP, REFUSED,

@@ -121,4 +121,16 @@ public struct EngineStatistics: Sendable, Hashable {
     /// TCP read events that stopped at their byte budget and yielded to other work.
     public var tcpReadYields = 0
     public init() {}
+
+    /// One line for `--verbose` (plain ASCII, no network text).
+    public var summary: String {
+        var parts = ["\(queriesSent) UDP queries sent (\(retransmissions) retransmissions), \(responsesAccepted) answers accepted (\(lateAnswers) late)",
+                     "\(attemptTimeouts) attempt timeouts, \(unresponsiveServers) times a server stopped answering"]
+        var pacing = "windows halved: \(serverWindowShrinks) per server, \(batchWindowShrinks) for the batch"
+        if let w = smallestBatchWindow { pacing += " (smallest \(w))" }
+        parts.append(pacing)
+        parts.append("ICMP errors \(icmpErrors) (\(icmpErrorsUnmatched) for no query in flight), \(sendsRepeatedAfterPendingError) sends repeated after another's error")
+        parts.append("\(unsolicited + mismatched + malformed) packets dropped, \(tcpFallbacks) over TCP")
+        return parts.joined(separator: "; ")
+    }
 }

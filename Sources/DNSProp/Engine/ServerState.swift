@@ -18,6 +18,8 @@ final class ServerState: @unchecked Sendable {
     var nextAllowed: UInt64 = 0
     /// On a ready ring (the engine's round-robin of servers with work that may be sendable).
     var inReadyRing = false
+    /// A deadline will put it back on a ring when `nextAllowed` comes.
+    var rateWaiting = false
 
     var rtt = RTTEstimator()
     /// Answers accepted from this server, ever.
