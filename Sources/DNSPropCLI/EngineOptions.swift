@@ -3,7 +3,7 @@ import DNSProp
 
 /// Timeouts, retries and politeness: shared by every command that queries.
 struct EngineOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Seconds to wait for each UDP attempt.", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for a server that does not answer (each attempt waits at most this; retries come sooner when the servers' round trips are short).", valueName: "S"))
     var timeout: Double = 2.0
 
     @Option(help: ArgumentHelp("Further attempts after a timeout.", valueName: "N"))
@@ -12,7 +12,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Each retry waits this many times longer than the attempt before.", valueName: "X"))
     var backoff: Double = 1.5
 
-    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("Queries in flight at once, all servers together.", valueName: "N"))
+    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("Queries in flight at once, all servers together (servers that stopped answering have a budget of this size of their own).", valueName: "N"))
     var maxInFlight: Int = 2000
 
     @Option(name: .customLong("per-server"), help: ArgumentHelp("Queries in flight at once to one server.", valueName: "N"))

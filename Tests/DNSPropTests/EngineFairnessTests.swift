@@ -92,6 +92,22 @@ struct EngineFairnessTests {
         #expect(ports.count == 30, "\(ports.count) source ports for 30 queries to an authoritative server")
     }
 
+    @Test func freshSocketsAreCappedAndTheRestUseThePool() async throws {
+        // 30 authoritative queries in flight at once, at most 4 sockets of their own:
+        // the others go through the pool instead of running out of descriptors.
+        let r = try TestResponder(tcp: false) { q in [.replyAfter(0.05, Answer.a(q.message, "192.0.2.1"))] }
+        defer { r.stop() }
+        var c = QueryEngineTests.config()
+        c.maxInFlightPerServer = 30
+        c.maxFreshSockets = 4
+        let requests = (0..<30).map {
+            QueryRequest(server: r.address, query: try! QueryTemplate(name: DomainName("n\($0).example.com"), type: .a, options: .authoritative))
+        }
+        let (results, stats) = await QueryEngineTests.run(requests, c)
+        #expect(results.allSatisfy { $0.message != nil })
+        #expect(stats.freshSockets >= 4 && stats.freshSockets < 30, "\(stats.freshSockets) fresh sockets")
+    }
+
     @Test func pooledResolverSocketsAreRenewed() async throws {
         let r = try TestResponder(tcp: false) { q in [.reply(Answer.a(q.message, "192.0.2.1"))] }
         defer { r.stop() }

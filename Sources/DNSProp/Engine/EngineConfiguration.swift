@@ -29,6 +29,9 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Queries without RD (to authoritative servers, which anyone can run and watch)
     /// each get a socket of their own, closed when the query ends.
     public var freshSocketForAuthoritative: Bool = true
+    /// At most this many such single-query sockets open at once (file descriptors are
+    /// finite); further authoritative queries use the pool.
+    public var maxFreshSockets: Int = 256
     /// The retransmission timeout never goes below this (seconds): a recursive resolver's
     /// answer includes its own look-ups, not only the network's round trip.
     public var minimumRetransmissionTimeout: Double = 0.3

@@ -113,6 +113,7 @@ public final class QueryEngine: @unchecked Sendable {
     private var sockets: [Int32: [UDPSocket]] = [:]
     private var socketsByIndex: [Int: UDPSocket] = [:]
     private var nextSocketIndex = 1
+    private var freshSocketsOpen = 0
     /// An epoll set that reports sockets with queued ICMP errors (see CDNSPropShims).
     private var errorWatch: Int32 = -1
     private var errorWatchSource: DispatchSourceRead?
@@ -519,6 +520,10 @@ public final class QueryEngine: @unchecked Sendable {
     }
 
     private func closeSocket(_ socket: UDPSocket) {
+        if socket.isFresh {
+            socket.isFresh = false
+            freshSocketsOpen -= 1
+        }
         socket.invalidate()
         socketsByIndex[socket.index] = nil
     }
@@ -544,18 +549,18 @@ public final class QueryEngine: @unchecked Sendable {
     /// from the pool (renewed after `renewSocketAfter` queries).
     private func socketForAttempt(_ q: InFlightQuery) -> Result<UDPSocket, TransportError> {
         let family = q.request.server.family
-        if configuration.freshSocketForAuthoritative && !q.request.query.options.recursionDesired {
-            if let own = q.ownSocket { return .success(own) }
-            if let failure = socketFailure[family] { return .failure(failure) }
-            do {
-                let own = try makeSocket(family: family)
+        if let own = q.ownSocket { return .success(own) }
+        if configuration.freshSocketForAuthoritative && !q.request.query.options.recursionDesired
+            && freshSocketsOpen < configuration.maxFreshSockets && socketFailure[family] == nil {
+            // Beyond the cap (or without descriptors to spare) the query falls back to the
+            // pool, whose ports are renewed too.
+            if let own = try? makeSocket(family: family) {
                 own.retired = true   // never shared; closed when the query lets go of it
+                own.isFresh = true
+                freshSocketsOpen += 1
                 q.ownSocket = own
                 stats.freshSockets += 1
                 return .success(own)
-            } catch {
-                return .failure(error.isAddressFamilyUnsupported
-                    ? .unreachable("IPv\(family == AF_INET6 ? 6 : 4) is not available on this host") : error)
             }
         }
         let list: [UDPSocket]

@@ -20,6 +20,8 @@ final class UDPSocket: @unchecked Sendable {
     var pending = 0
     /// Takes no new queries; closed once `pending` reaches 0.
     var retired = false
+    /// Opened for one query (counted against `maxFreshSockets`).
+    var isFresh = false
 
     init(family: Int32, index: Int) throws(TransportError) {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
