@@ -78,6 +78,35 @@ struct EngineFairnessTests {
         #expect(results[0].error == .tcpTimeout)
     }
 
+    @Test func frameBufferCutsFramesAcrossReads() {
+        var buffer = FrameBuffer()
+        func feed(_ bytes: [UInt8]) {
+            _ = buffer.withSpace(bytes.count) { space in
+                for (i, b) in bytes.enumerated() { space[i] = b }
+                return bytes.count
+            }
+        }
+        // A zero-length frame, a 3-byte frame split inside its prefix and its body, then
+        // 10,000 zero-length frames in one read: every frame comes out once, in order.
+        feed([0, 0, 0])
+        #expect(buffer.nextFrame() == [])
+        #expect(buffer.nextFrame() == nil)
+        #expect(buffer.count == 1)
+        feed([3, 7])
+        #expect(buffer.announcedLength == 3)
+        #expect(buffer.nextFrame() == nil)
+        feed([8, 9])
+        #expect(buffer.nextFrame() == [7, 8, 9])
+        feed([UInt8](repeating: 0, count: 20_000))
+        var frames = 0
+        while let f = buffer.nextFrame() { #expect(f.isEmpty); frames += 1 }
+        #expect(frames == 10_000)
+        #expect(buffer.count == 0)
+        // A read that returns less than offered keeps only what it wrote.
+        _ = buffer.withSpace(100) { space in space[0] = 0; return 1 }
+        #expect(buffer.count == 1)
+    }
+
     @Test func authoritativeQueriesEachLeaveFromAFreshPort() async throws {
         let r = try TestResponder(tcp: false) { q in [.reply(Answer.a(q.message, "192.0.2.1"))] }
         defer { r.stop() }
