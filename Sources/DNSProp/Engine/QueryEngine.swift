@@ -371,22 +371,27 @@ public final class QueryEngine: @unchecked Sendable {
             due = min(due, max(now + Self.recheck, sentAt + MonotonicClock.nanoseconds(configuration.minimumRetransmissionTimeout)))
         }
         if q.lane == .main && q.server.answered == 0 {
-            let overdue = sentAt + overdueAfter()
-            if overdue > now { due = min(due, overdue) }
+            if let after = overdueAfter() {
+                let overdue = sentAt + after
+                if overdue > now { due = min(due, overdue) }
+            } else {
+                due = min(due, now + Self.recheck)   // look again once answers may have come
+            }
         }
         return due
     }
 
     /// How long an attempt to a server that has never answered may hold a slot of the main
     /// budget: the batch's RTO without the floor (answers from the living come within it).
-    private func overdueAfter() -> UInt64 {
-        guard let rto = allRTT.timeout(granularity: configuration.tick) else { return Self.recheck }
+    /// nil before any answer: with no evidence, nobody is overdue.
+    private func overdueAfter() -> UInt64? {
+        guard let rto = allRTT.timeout(granularity: configuration.tick) else { return nil }
         return max(MonotonicClock.nanoseconds(configuration.tick), MonotonicClock.nanoseconds(rto))
     }
 
     private func udpDeadline(_ q: InFlightQuery, now: UInt64) {
         guard let last = q.sends.last else { return }
-        if q.lane == .main && q.server.answered == 0 && now - last.sentAt >= overdueAfter() {
+        if q.lane == .main && q.server.answered == 0, let after = overdueAfter(), now - last.sentAt >= after {
             // Not timed out yet, but later than the others' answers: stop holding back the main budget.
             inFlightMain -= 1
             inFlightUnresponsive += 1
