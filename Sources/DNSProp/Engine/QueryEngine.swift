@@ -461,16 +461,42 @@ public final class QueryEngine: @unchecked Sendable {
         guard waitingTotal > 0 else { return }
         let now = MonotonicClock.now()
         let mainLimit = min(configuration.maxInFlight, max(1, Int(batchWindow)))
-        pumpRing(&ready, &readyHead, lane: .main, limit: mainLimit, now: now)
-        pumpRing(&readyUnresponsive, &readyUnresponsiveHead, lane: .unresponsive,
-                 limit: max(1, configuration.maxInFlight), now: now)
+        pumpRing(lane: .main, limit: mainLimit, now: now)
+        pumpRing(lane: .unresponsive, limit: max(1, configuration.maxInFlight), now: now)
     }
 
-    private func pumpRing(_ ring: inout [ServerState], _ head: inout Int, lane: Lane, limit: Int, now: UInt64) {
+    // The rings are read and written through these short accesses only: sending can finish
+    // other queries (an ICMP error read on the way) and put their servers back in line, so
+    // no access to a ring may span a send.
+    private func popReady(_ lane: Lane) -> ServerState? {
+        if lane == .main {
+            guard readyHead < ready.count else { return nil }
+            readyHead += 1
+            return ready[readyHead - 1]
+        }
+        guard readyUnresponsiveHead < readyUnresponsive.count else { return nil }
+        readyUnresponsiveHead += 1
+        return readyUnresponsive[readyUnresponsiveHead - 1]
+    }
+
+    private func pushReady(_ st: ServerState, _ lane: Lane) {
+        if lane == .main { ready.append(st) } else { readyUnresponsive.append(st) }
+    }
+
+    private func compactRings() {
+        if readyHead > 1024 && readyHead * 2 > ready.count {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        }
+        if readyUnresponsiveHead > 1024 && readyUnresponsiveHead * 2 > readyUnresponsive.count {
+            readyUnresponsive.removeFirst(readyUnresponsiveHead)
+            readyUnresponsiveHead = 0
+        }
+    }
+
+    private func pumpRing(lane: Lane, limit: Int, now: UInt64) {
         let interval = configuration.rateInterval
-        while head < ring.count && (lane == .main ? inFlightMain : inFlightUnresponsive) < limit {
-            let st = ring[head]
-            head += 1
+        while (lane == .main ? inFlightMain : inFlightUnresponsive) < limit, let st = popReady(lane) {
             guard let next = st.peekNext(), st.inFlight < max(1, Int(st.window)) else {
                 // Back on a ring when a query to it ends or new work arrives.
                 st.inReadyRing = false
@@ -500,13 +526,10 @@ public final class QueryEngine: @unchecked Sendable {
             st.inFlight += 1
             q.lane = lane
             if lane == .main { inFlightMain += 1 } else { inFlightUnresponsive += 1 }
-            if st.hasWork { ring.append(st) } else { st.inReadyRing = false }
+            if st.hasWork { pushReady(st, lane) } else { st.inReadyRing = false }
             sendAttempt(q)
         }
-        if head > 1024 && head * 2 > ring.count {
-            ring.removeFirst(head)
-            head = 0
-        }
+        compactRings()
     }
 
     // MARK: - UDP
