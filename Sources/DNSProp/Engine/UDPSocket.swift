@@ -79,40 +79,6 @@ final class UDPSocket: @unchecked Sendable {
         return n < 0 ? errno : 0
     }
 
-    /// Sends one datagram; returns 0 or the errno.
-    func send(_ bytes: [UInt8], to server: ServerAddress) -> Int32 {
-        let n = bytes.withUnsafeBytes { buf in
-            server.withSockAddr { sendto(fd, buf.baseAddress, buf.count, 0, $0, $1) }
-        }
-        return n < 0 ? errno : 0
-    }
-
-    enum Received {
-        case datagram(from: ServerAddress, length: Int)
-        case wouldBlock
-        /// recvfrom failed: with IP_RECVERR this is how a pending ICMP error shows; the
-        /// details (which datagram it was for) wait in the error queue.
-        case failed(Int32)
-    }
-
-    /// Reads one datagram into `buffer`.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Received {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let n = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
-            }
-        }
-        if n >= 0 {
-            guard let from = withUnsafePointer(to: &storage, { ServerAddress(storage: $0) }) else { return .failed(EAFNOSUPPORT) }
-            return .datagram(from: from, length: n)
-        }
-        let e = errno
-        if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-        return .failed(e)
-    }
-
     /// One entry of the error queue: where the datagram that caused it was sent, its first
     /// bytes in `buffer` (our query, so its ID), and the errno the ICMP message maps to.
     /// nil when the queue is empty.
