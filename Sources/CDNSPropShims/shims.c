@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CDNSPropShims.h"
 #include <errno.h>
 #include <string.h>
@@ -40,6 +41,28 @@ long CDNSPropShims_recv_error(int fd, void *buffer, size_t length,
         }
     }
     return (long)n;
+}
+
+int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
+                            struct sockaddr_storage *sources, unsigned *lengths, unsigned char *truncated) {
+    struct mmsghdr msgs[64];
+    struct iovec iov[64];
+    if (count > 64) count = 64;
+    memset(msgs, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        iov[i].iov_base = (char *)buffers + i * slot;
+        iov[i].iov_len = slot;
+        msgs[i].msg_hdr.msg_name = &sources[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof sources[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, msgs, count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+        lengths[i] = msgs[i].msg_len;
+        truncated[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+    }
+    return n;
 }
 
 long CDNSPropShims_getrandom(void *buffer, size_t length) {

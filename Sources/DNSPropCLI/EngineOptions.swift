@@ -3,7 +3,7 @@ import DNSProp
 
 /// Timeouts, retries and politeness: shared by every command that queries.
 struct EngineOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Seconds to wait for each UDP attempt.", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for a server that does not answer (each attempt waits at most this; retries come sooner when the servers' round trips are short).", valueName: "S"))
     var timeout: Double = 2.0
 
     @Option(help: ArgumentHelp("Further attempts after a timeout.", valueName: "N"))
@@ -12,7 +12,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Each retry waits this many times longer than the attempt before.", valueName: "X"))
     var backoff: Double = 1.5
 
-    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("Queries in flight at once, all servers together.", valueName: "N"))
+    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("Queries in flight at once, all servers together (servers that stopped answering have a budget of this size of their own).", valueName: "N"))
     var maxInFlight: Int = 2000
 
     @Option(name: .customLong("per-server"), help: ArgumentHelp("Queries in flight at once to one server.", valueName: "N"))
@@ -27,7 +27,10 @@ struct EngineOptions: ParsableArguments {
         guard (1...100_000).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be from 1 to 100000") }
         guard (1...1000).contains(perServer) else { throw ValidationError("--per-server must be from 1 to 1000") }
         guard (1...4).contains(backoff) else { throw ValidationError("--backoff must be from 1 to 4") }
-        guard rate >= 0 else { throw ValidationError("--rate must be 0 (no limit) or more") }
+        // Compared this way round so that NaN fails too; a tiny rate would overflow the interval.
+        guard rate == 0 || (rate >= 0.001 && rate <= 1_000_000) else {
+            throw ValidationError("--rate must be 0 (no limit) or from 0.001 to 1000000 queries per second")
+        }
     }
 
     var configuration: EngineConfiguration {

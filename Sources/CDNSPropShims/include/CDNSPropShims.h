@@ -28,6 +28,13 @@ int CDNSPropShims_error_watch_add(int watch, int fd, uint64_t token);
 /* Non-blocking: fills up to `max` tokens of sockets with errors pending. */
 int CDNSPropShims_error_watch_ready(int watch, uint64_t *tokens, int max);
 
+/* recvmmsg(2) without the mmsghdr/iovec set-up Swift would need per call: receives up
+   to `count` (at most 64) datagrams into `buffers` (`count` slots of `slot` bytes), their
+   sources into `sources`, their lengths into `lengths`; `truncated[i]` is 1 when datagram i
+   was larger than a slot. Returns how many, or -1 with errno (EAGAIN: none waiting). */
+int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
+                            struct sockaddr_storage *sources, unsigned *lengths, unsigned char *truncated);
+
 /* getrandom(2): the kernel CSPRNG, for query IDs. Returns bytes written or -1. */
 long CDNSPropShims_getrandom(void *buffer, size_t length);
 #endif

@@ -96,6 +96,47 @@ public struct EngineStatistics: Sendable, Hashable {
     public var mismatched = 0
     public var malformed = 0
     public var tcpFallbacks = 0
+    /// ICMP errors read from the sockets' error queues.
     public var icmpErrors = 0
+    /// ICMP errors that matched no query in flight (a late error for a query already settled).
+    public var icmpErrorsUnmatched = 0
+    /// Sends that failed with an error left pending on the socket by an earlier datagram
+    /// (Linux reports it on the next sendto, whoever it is for): the error went to its own
+    /// query through the error queue and the send was made again.
+    public var sendsRepeatedAfterPendingError = 0
+    /// UDP attempts whose retransmission timeout expired.
+    public var attemptTimeouts = 0
+    /// Answers to an attempt that came after a later attempt had been sent (a timeout too short).
+    public var lateAnswers = 0
+    /// Loss events that halved one server's window (a server that answers stopped answering some).
+    public var serverWindowShrinks = 0
+    /// Loss events that halved the batch window (all servers together).
+    public var batchWindowShrinks = 0
+    /// The smallest the batch window has been (queries); nil if it never shrank.
+    public var smallestBatchWindow: Int? = nil
+    /// Servers that stopped answering (a timeout with no answer since): their queries
+    /// moved to the separate budget for unresponsive servers.
+    public var unresponsiveServers = 0
+    /// Attempts to servers that have never answered that outlived the batch's round trips
+    /// and moved from the main budget to the unresponsive one before timing out.
+    public var overdueMovedToUnresponsiveBudget = 0
+    /// Sockets opened for a single query (authoritative servers: a fresh source port each).
+    public var freshSockets = 0
+    /// Pooled sockets replaced by fresh ones (new source ports).
+    public var socketRenewals = 0
+    /// TCP read events that stopped at their byte budget and yielded to other work.
+    public var tcpReadYields = 0
     public init() {}
+
+    /// One line for `--verbose` (plain ASCII, no network text).
+    public var summary: String {
+        var parts = ["\(queriesSent) UDP queries sent (\(retransmissions) retransmissions), \(responsesAccepted) answers accepted (\(lateAnswers) late)",
+                     "\(attemptTimeouts) attempt timeouts, \(unresponsiveServers) times a server stopped answering"]
+        var pacing = "windows halved: \(serverWindowShrinks) per server, \(batchWindowShrinks) for the batch"
+        if let w = smallestBatchWindow { pacing += " (smallest \(w))" }
+        parts.append(pacing)
+        parts.append("ICMP errors \(icmpErrors) (\(icmpErrorsUnmatched) for no query in flight), \(sendsRepeatedAfterPendingError) sends repeated after another's error")
+        parts.append("\(unsolicited + mismatched + malformed) packets dropped, \(tcpFallbacks) over TCP")
+        return parts.joined(separator: "; ")
+    }
 }

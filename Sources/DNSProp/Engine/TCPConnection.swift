@@ -13,17 +13,20 @@ final class TCPConnection: @unchecked Sendable {
     enum Event {
         case connected
         case message([UInt8])
+        /// A read stopped at its budget with data left: other work runs before the rest.
+        case yielded
         /// The connection is gone; `detail` says how (refused, reset, closed mid-answer…).
         case closed(TransportError)
     }
 
     let server: ServerAddress
     private let fd: Int32
+    private let queue: DispatchQueue
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var writeSourceRunning = false
     private var outgoing: [UInt8] = []
-    private var incoming: [UInt8] = []
+    private var incoming = FrameBuffer()
     private(set) var isConnected = false
     private(set) var isClosed = false
     /// Queries sent on this connection and not yet answered, by ID.
@@ -39,6 +42,7 @@ final class TCPConnection: @unchecked Sendable {
     init(server: ServerAddress, queue: DispatchQueue, events: @escaping (TCPConnection, Event) -> Void) throws(TransportError) {
         self.server = server
         self.events = events
+        self.queue = queue
         let fd = socket(server.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno, message: errnoText(errno)) }
         var on: Int32 = 1
@@ -112,21 +116,24 @@ final class TCPConnection: @unchecked Sendable {
         }
     }
 
+    /// Bytes read per readable event at most: a server streaming frames cannot hold the
+    /// engine's queue (and with it every deadline); the source fires again while data remains.
+    static let readBudget = 65536
+
     private func readable() {
         guard !isClosed else { return }
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var total = 0
+        while total < Self.readBudget {
+            let n = incoming.withSpace(min(16384, Self.readBudget - total)) { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 fail(errno == ECONNREFUSED ? .connectionRefused(.tcp) : .tcpFailed("receive: \(errnoText(errno))"))
                 return
             }
             if n == 0 {
                 let detail: String
-                if incoming.count >= 2 {
-                    let expected = Int(incoming[0]) << 8 | Int(incoming[1])
+                if let expected = incoming.announcedLength {
                     detail = "server closed the connection after \(incoming.count - 2) of \(expected) bytes of an answer"
                 } else if incoming.count == 1 {
                     detail = "server closed the connection inside a length prefix"
@@ -136,18 +143,18 @@ final class TCPConnection: @unchecked Sendable {
                 fail(.tcpFailed(detail))
                 return
             }
-            incoming += chunk[0..<n]
+            total += n
             deliverFrames()
             if isClosed { return }
         }
+        events(self, .yielded)
+        // Data may remain without a new arrival to fire the source again: continue after
+        // whatever else is queued (deadlines, other sockets).
+        queue.async { [weak self] in self?.readable() }
     }
 
     private func deliverFrames() {
-        while incoming.count >= 2 {
-            let length = Int(incoming[0]) << 8 | Int(incoming[1])
-            guard incoming.count >= 2 + length else { return }
-            let message = Array(incoming[2..<(2 + length)])
-            incoming.removeFirst(2 + length)
+        while let message = incoming.nextFrame() {
             answered += 1
             events(self, .message(message))
             if isClosed { return }
@@ -170,5 +177,46 @@ final class TCPConnection: @unchecked Sendable {
         writeSourceRunning = true
         readSource = nil
         writeSource = nil
+    }
+}
+
+/// Received TCP bytes and the 2-byte-length frames in them (RFC 1035 §4.2.2). Consumed
+/// bytes are skipped by an offset and compacted only when they are at least half the
+/// storage, so each byte is copied O(1) times however the frames arrive.
+struct FrameBuffer {
+    private var storage: [UInt8] = []
+    private var head = 0
+
+    /// Bytes received and not yet taken as frames.
+    var count: Int { storage.count - head }
+
+    /// The length a partial frame announces, once its prefix is complete.
+    var announcedLength: Int? {
+        count >= 2 ? Int(storage[head]) << 8 | Int(storage[head + 1]) : nil
+    }
+
+    /// Lets `body` write up to `capacity` bytes at the end; keeps what it reports written.
+    mutating func withSpace(_ capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        if head > 0 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        let old = storage.count
+        storage.append(contentsOf: repeatElement(0, count: capacity))
+        let n = storage.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
+        storage.removeLast(capacity - max(0, n))
+        return n
+    }
+
+    /// Removes and returns the next whole frame's message, if one is complete.
+    mutating func nextFrame() -> [UInt8]? {
+        guard let length = announcedLength, count >= 2 + length else { return nil }
+        let message = Array(storage[(head + 2)..<(head + 2 + length)])
+        head += 2 + length
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return message
     }
 }

@@ -14,6 +14,14 @@ final class UDPSocket: @unchecked Sendable {
     let family: Int32
     let index: Int
     private var source: DispatchSourceRead?
+    /// Queries sent from this socket, over its life.
+    var queriesSent = 0
+    /// Attempts sent from it that are still awaited (entries in the engine's table).
+    var pending = 0
+    /// Takes no new queries; closed once `pending` reaches 0.
+    var retired = false
+    /// Opened for one query (counted against `maxFreshSockets`).
+    var isFresh = false
 
     init(family: Int32, index: Int) throws(TransportError) {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -59,47 +67,37 @@ final class UDPSocket: @unchecked Sendable {
         self.source = source
     }
 
-    /// Sends one datagram; returns 0 or the errno.
-    func send(_ bytes: [UInt8], to server: ServerAddress) -> Int32 {
-        let n = bytes.withUnsafeBytes { buf in
-            server.withSockAddr { sendto(fd, buf.baseAddress, buf.count, 0, $0, $1) }
-        }
+    /// Sends `template` with `id` in its first two bytes, assembled in `scratch` (no
+    /// allocation per query); returns 0 or the errno.
+    func send(template: [UInt8], id: UInt16, to server: ServerAddress, scratch: UnsafeMutableRawBufferPointer) -> Int32 {
+        let count = min(template.count, scratch.count)
+        guard count >= 2 else { return EINVAL }
+        template.withUnsafeBytes { scratch.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        scratch[0] = UInt8(id >> 8)
+        scratch[1] = UInt8(id & 0xFF)
+        let n = server.withSockAddr { sendto(fd, scratch.baseAddress, count, 0, $0, $1) }
         return n < 0 ? errno : 0
     }
 
-    enum Received {
-        case datagram(from: ServerAddress, length: Int)
-        /// An ICMP error for a datagram we sent: its destination, its first bytes, the errno.
-        case icmpError(destination: ServerAddress, length: Int, errno: Int32)
-        case wouldBlock
-        case other(Int32)
-    }
-
-    /// Reads one datagram (or one queued ICMP error) into `buffer`.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Received {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let n = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
-            }
-        }
-        if n >= 0 {
-            guard let from = withUnsafePointer(to: &storage, { ServerAddress(storage: $0) }) else { return .other(EAFNOSUPPORT) }
-            return .datagram(from: from, length: n)
-        }
-        let e = errno
-        if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
-        if e == EINTR { return .other(EINTR) }
-        // With IP_RECVERR, an ICMP error surfaces as a failed recvfrom; the details wait in the error queue.
+    /// One entry of the error queue: where the datagram that caused it was sent, its first
+    /// bytes in `buffer` (our query, so its ID), and the errno the ICMP message maps to.
+    /// nil when the queue is empty.
+    func receiveError(into buffer: UnsafeMutableRawBufferPointer) -> (destination: ServerAddress?, length: Int, errno: Int32)? {
         var destination = sockaddr_storage()
         var destinationLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
         var icmpErrno: Int32 = 0
         let m = CDNSPropShims_recv_error(fd, buffer.baseAddress, buffer.count, &destination, &destinationLength, &icmpErrno)
-        if m >= 0, let to = withUnsafePointer(to: &destination, { ServerAddress(storage: $0) }) {
-            return .icmpError(destination: to, length: Int(m), errno: icmpErrno != 0 ? icmpErrno : e)
-        }
-        return .other(e)
+        guard m >= 0 else { return nil }
+        let to = withUnsafePointer(to: &destination) { ServerAddress(storage: $0) }
+        return (to, Int(m), icmpErrno)
+    }
+
+    /// Clears an error left pending without an entry in the error queue (the queue was
+    /// full when it came): otherwise the error watch would report the socket forever.
+    func clearPendingError() {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
     }
 
     /// Stops reading and closes the descriptor (in the source's cancel handler).

@@ -16,6 +16,9 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         /// Over TCP: write these raw bytes (framing included) and close.
         case tcpRaw([UInt8])
         case closeTCP
+        /// Over TCP: stream zero-length frames (two zero bytes each) as fast as the peer takes
+        /// them, for this many seconds or until the peer closes.
+        case tcpFlood(Double)
     }
 
     struct Query {
@@ -23,6 +26,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         let bytes: [UInt8]
         let from: ServerAddress
         let overTCP: Bool
+        /// Monotonic nanoseconds when it was read.
+        var receivedAt: UInt64 = 0
     }
 
     let address: ServerAddress
@@ -35,14 +40,25 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
     private var _received: [Query] = []
     private var outstanding = 0
     private var _maxOutstanding = 0
+    /// UDP queries dropped unread because `dropWhenOutstanding` were already waiting for their answer.
+    private var _dropped = 0
+    private let dropWhenOutstanding: Int?
 
     var received: [Query] { queue.sync { _received } }
     var maxOutstanding: Int { queue.sync { _maxOutstanding } }
+    var dropped: Int { queue.sync { _dropped } }
+    private var _floods = 0
+    /// TCP floods still streaming.
+    var floodsRunning: Int { queue.sync { _floods } }
 
     /// Binds UDP and TCP on `host` with one kernel-chosen port for both.
+    /// With `dropWhenOutstanding` N, a UDP query that arrives while N delayed answers are
+    /// still to be sent is dropped unanswered: a server whose queue overflows under a burst.
     init(host: String = "127.0.0.1", port fixedPort: UInt16? = nil, tcp: Bool = true,
+         dropWhenOutstanding: Int? = nil,
          handler: @escaping @Sendable (Query) -> [Action]) throws {
         self.handler = handler
+        self.dropWhenOutstanding = dropWhenOutstanding
         let family = host.contains(":") ? AF_INET6 : AF_INET
         let ip = IPAddress(host)!
         var port: UInt16 = 0
@@ -113,7 +129,11 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
             let from = withUnsafePointer(to: &storage) { ServerAddress(storage: $0)! }
             let bytes = Array(buffer[0..<n])
             guard let message = try? MessageDecoder.decode(bytes) else { continue }
-            let query = Query(message: message, bytes: bytes, from: from, overTCP: false)
+            if let limit = dropWhenOutstanding, outstanding >= limit {
+                _dropped += 1
+                continue
+            }
+            let query = Query(message: message, bytes: bytes, from: from, overTCP: false, receivedAt: MonotonicClock.now())
             _received.append(query)
             let actions = handler(query)
             outstanding += 1
@@ -130,7 +150,7 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                         self.sendUDP(self.udpFD, b, to: from)
                         self.outstanding -= 1
                     }
-                case .tcpRaw, .closeTCP: break
+                case .tcpRaw, .closeTCP, .tcpFlood: break
                 }
             }
             if !delayed { outstanding -= 1 }
@@ -176,6 +196,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                         case .closeTCP:
                             source.cancel()
                             return
+                        case .tcpFlood(let seconds):
+                            // On its own thread and descriptor: the responder's queue stays free.
+                            let flood = dup(fd)
+                            self._floods += 1
+                            let responder = self
+                            DispatchQueue.global().async {
+                                TestResponder.flood(flood, seconds: seconds)
+                                close(flood)
+                                responder.queue.async { responder._floods -= 1 }
+                            }
+                            source.cancel()
+                            return
                         }
                     }
                 }
@@ -195,6 +227,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                 return
             }
             offset += n
+        }
+    }
+
+    private static func flood(_ fd: Int32, seconds: Double) {
+        let zeros = [UInt8](repeating: 0, count: 65536)
+        let end = MonotonicClock.now() + MonotonicClock.nanoseconds(seconds)
+        while MonotonicClock.now() < end {
+            let n = zeros.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EAGAIN || errno == EINTR { usleep(200); continue }
+                return   // the peer closed
+            }
         }
     }
 
