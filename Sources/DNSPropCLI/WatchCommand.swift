@@ -92,7 +92,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
         case .table:
             if let screen {
-                session.subscribe { _ in screen.draw() }
+                session.subscribe { [weak screen] _ in screen?.draw() }
             } else {
                 session.subscribe { event in
                     guard case .roundFinished(let round) = event else { return }
