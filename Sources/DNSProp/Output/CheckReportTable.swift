@@ -48,8 +48,10 @@ public struct CheckReportTable {
             let showSite = q.verdicts.contains { $0.site != nil }
             var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"] + (showSite ? ["SITE"] : []))
             // Widths that keep a row within 80 columns: 8+2+17+2+12+2+20+2+6+2+7,
-            // with a site 8+2+17+2+8+2+12+2+6+2+7+2+10.
-            let maxWidths = showSite ? [1: 17, 2: 8, 3: 12, 6: 10] : [1: 17, 2: 12, 3: 20]
+            // with a site 8+2+17+2+8+2+12+2+6+2+7+2+10; the site gets what narrower
+            // resolver addresses leave.
+            let resolverWidth = min(17, q.verdicts.map { TerminalText.escape($0.resolver.display).count }.max() ?? 0)
+            let maxWidths = showSite ? [1: 17, 2: 8, 3: 12, 6: 10 + 17 - max(8, resolverWidth)] : [1: 17, 2: 12, 3: 20]
             var reasons: [Int: String] = [:]
             let sorted = q.verdicts.sorted(by: VerdictPolicy.worstFirst)
             for (i, v) in sorted.enumerated() {

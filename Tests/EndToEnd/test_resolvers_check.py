@@ -1,0 +1,102 @@
+"""NSID in check's output and `dnsprop resolvers check` against the testbed's resolvers:
+the four real ones (each configured to send an NSID), the refuser, a liar that rewrites
+NXDOMAIN, one that answers only over TCP, and an address where nothing listens."""
+import json, os, subprocess
+
+from conftest import RESOLVERS, REFUSER, TESTBED, dnsprop_binary, rows
+
+LIAR, TCP_ONLY, DEAD = "127.53.1.6", "127.53.1.7", "127.53.1.8"
+SITES = {ip: f"testbed-{name}" for name, ip in RESOLVERS.items()}
+
+
+def test_check_shows_each_resolvers_nsid_in_table_and_json(world):
+    world.reset()
+    doc = world.check("victim.com", "--type", "A")
+    a = rows(doc, "victim.com.", "A", "record")
+    for ip, site in SITES.items():
+        assert a[ip]["site"] == site, a[ip]
+    assert a[REFUSER]["site"] is None
+    run = subprocess.run([dnsprop_binary(), "check", "victim.com", "--type", "A", "--root-hints", world.hints,
+                          "--resolvers", world.resolvers, "--timeout", "1", "--retries", "1"],
+                         capture_output=True, text=True)
+    lines = run.stdout.splitlines()
+    assert any(l.startswith("STATUS") and l.rstrip().endswith("SITE") for l in lines), run.stdout
+    for ip, site in SITES.items():
+        assert any(ip in l and l.rstrip().endswith(site) for l in lines), (site, run.stdout)
+    assert all(len(l) <= 80 for l in lines), run.stdout
+
+
+def resolvers_check(world, tmp_path, *extra):
+    listing = subprocess.run([TESTBED, "all-resolvers"], check=True, capture_output=True, text=True).stdout
+    path = tmp_path / "all.txt"
+    path.write_text(listing)
+    cmd = [dnsprop_binary(), "resolvers", "check", "--resolvers", str(path), "--timeout", "1", "--retries", "1",
+           "--tcp-timeout", "2", "--recursion-name", "victim.com", "--honesty-zone", "victim.com",
+           "--dnssec-good", "victim.com", "--dnssec-bad", "victim.com", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def test_resolvers_check_classifies_the_testbed(world, tmp_path):
+    world.reset()
+    run = resolvers_check(world, tmp_path, "--format", "json")
+    assert run.returncode == 1, run.stdout + run.stderr
+    doc = json.loads(run.stdout)
+    by = {r["resolver"]["address"]: r for r in doc["results"]}
+    for ip, site in SITES.items():
+        r = by[ip]
+        assert r["status"] == "ok", r
+        assert r["udp"] and r["tcp"] and r["recursive"] and r["honest"] is True, r
+        assert r["nsid"] == site and r["site"] == site, r
+        # The testbed's zones are unsigned and its resolvers do not validate.
+        assert r["dnssec"] == "not-validating", r
+        assert r["ednsBufferSize"] and r["rttMs"] is not None, r
+    assert by[REFUSER]["status"] == "FAIL" and not by[REFUSER]["recursive"]
+    assert any("REFUSED" in p for p in by[REFUSER]["problems"])
+    liar = by[LIAR]
+    assert liar["status"] == "lying" and liar["honest"] is False and liar["lie"] == "203.0.113.66", liar
+    tcp = by[TCP_ONLY]
+    assert tcp["status"] == "FAIL" and tcp["tcp"] and not tcp["udp"], tcp
+    assert any("only over TCP" in p for p in tcp["problems"])
+    assert by[DEAD]["status"] == "dead" and not by[DEAD]["udp"] and not by[DEAD]["tcp"]
+    assert doc["summary"] == {"resolvers": 8, "passed": 4, "dead": 1, "lying": 1, "validating": 0, "exitStatus": 1}
+
+    table = resolvers_check(world, tmp_path)
+    assert table.returncode == 1
+    assert all(len(l) <= 80 for l in table.stdout.splitlines()), table.stdout
+    assert any(l.startswith("lying") and LIAR in l for l in table.stdout.splitlines()), table.stdout
+
+
+def test_resolvers_check_write_keeps_a_hand_edited_list(world, tmp_path):
+    world.reset()
+    hand = (
+        "# my resolvers, hand-edited\n"
+        "\n"
+        f"{DEAD} | gone       | DE | Berlin | unicast | someone    # it used to work\n"
+        f"{RESOLVERS['unbound']}   | unbound    |    |        | unicast |\n"
+        "# a comment in the middle\n"
+        f"{LIAR} | liar |\n"
+        f"{RESOLVERS['bind']}\n"
+    )
+    src = tmp_path / "hand.txt"
+    src.write_text(hand)
+    out = tmp_path / "cleaned.txt"
+    run = subprocess.run([dnsprop_binary(), "resolvers", "check", "--resolvers", str(src), "--write", str(out),
+                          "--timeout", "1", "--retries", "1", "--tcp-timeout", "2",
+                          "--recursion-name", "victim.com", "--honesty-zone", "victim.com",
+                          "--dnssec-good", "victim.com", "--dnssec-bad", "victim.com"], capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = out.read_text().split("\n")
+    kept = [l for l in lines if not l.startswith("# 20")]
+    # Every line that was not commented out is there byte for byte, in order.
+    assert kept == [
+        "# my resolvers, hand-edited",
+        "",
+        f"# {DEAD} | gone       | DE | Berlin | unicast | someone    # it used to work",
+        f"{RESOLVERS['unbound']}   | unbound    |    |        | unicast |",
+        "# a comment in the middle",
+        f"# {LIAR} | liar |",
+        f"{RESOLVERS['bind']}",
+        "",
+    ], lines
+    reasons = [l for l in lines if l.startswith("# 20")]
+    assert len(reasons) == 2 and "dead" in reasons[0] and "lying" in reasons[1], reasons
