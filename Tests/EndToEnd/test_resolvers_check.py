@@ -100,3 +100,32 @@ def test_resolvers_check_write_keeps_a_hand_edited_list(world, tmp_path):
     ], lines
     reasons = [l for l in lines if l.startswith("# 20")]
     assert len(reasons) == 2 and "dead" in reasons[0] and "lying" in reasons[1], reasons
+
+
+def test_stale_answer_at_a_service_with_a_purge_page_says_where_to_flush(world, tmp_path):
+    """unbound and BIND listed as if they were Google's and Cloudflare's service: their parked
+    answers come with the purge page, the zone's NS and apex first (the delegation changed)."""
+    world.reset(delegation="parked")
+    listing = tmp_path / "services.txt"
+    listing.write_text(f"{RESOLVERS['unbound']} | unbound as Google [google] | | testbed |\n"
+                       f"{RESOLVERS['bind']} | BIND as Cloudflare [cloudflare] | | testbed |\n"
+                       f"{RESOLVERS['pdns']} | PowerDNS [pdns] | | testbed |\n")
+    for ip in (RESOLVERS["unbound"], RESOLVERS["bind"], RESOLVERS["pdns"]):
+        world.dig(ip, "victim.com", "A")
+        world.dig(ip, "victim.com", "NS")
+    subprocess.run([TESTBED, "delegate", "live"], check=True, capture_output=True)
+    doc = world.check("victim.com", "--type", "A", resolvers=str(listing), expect_status=1)
+    a = rows(doc, "victim.com.", "A", "record")
+    ns = rows(doc, "victim.com.", "NS", "delegation")
+    g, c, p = a[RESOLVERS["unbound"]], a[RESOLVERS["bind"]], a[RESOLVERS["pdns"]]
+    assert g["status"] == "parked", g
+    assert g["purge"] == {"service": "google", "url": "https://developers.google.com/speed/public-dns/cache",
+                          "names": ["victim.com. NS", "victim.com. A"]}, g["purge"]
+    assert c["status"] == "parked" and c["purge"]["url"] == "https://one.one.one.one/purge-cache/", c
+    assert ns[RESOLVERS["unbound"]]["purge"]["names"] == ["victim.com. NS"]
+    assert p["status"] == "parked" and p["purge"] is None, p     # no purge page for that service
+    run = subprocess.run([dnsprop_binary(), "check", "victim.com", "--type", "A", "--root-hints", world.hints,
+                          "--resolvers", str(listing), "--timeout", "1", "--retries", "1"], capture_output=True, text=True)
+    text = run.stdout.replace("\n  ", " ")
+    assert f"flush at Google Public DNS Flush Cache ({RESOLVERS['unbound']}): https://developers.google.com/speed/public-dns/cache" in text, run.stdout
+    assert "victim.com. NS, then victim.com. A" in text, run.stdout

@@ -70,6 +70,12 @@ public struct WatchScreen {
             line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
             lines.append(StatusStyle.paint(clip(line, width), v.status, colour: colour))
         }
+        // Where the services still serving old data can be told to flush it, as room allows.
+        var advised = Set<PurgeAdvice>()
+        for row in rows {
+            guard let p = row.worst.verdict.purge, advised.insert(p).inserted, lines.count < height - 1 else { continue }
+            lines.append(paint(clip(TerminalText.escape("flush at \(p.page.title): \(p.page.url) — \(p.names.joined(separator: ", then "))"), width), "2"))
+        }
         return lines
     }
 
@@ -94,7 +100,8 @@ public struct WatchScreen {
         }
         for row in state.resolverRows() where row.worst.verdict.status != .current {
             let v = row.worst.verdict
-            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason))" + prediction(v.resolver.address))
+            let flush = v.purge.map { "; flush at \($0.page.url): \($0.names.joined(separator: ", then "))" } ?? ""
+            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason + flush))" + prediction(v.resolver.address))
         }
         return lines
     }
