@@ -129,3 +129,11 @@ def test_stale_answer_at_a_service_with_a_purge_page_says_where_to_flush(world, 
     text = run.stdout.replace("\n  ", " ")
     assert f"flush at Google Public DNS Flush Cache ({RESOLVERS['unbound']}): https://developers.google.com/speed/public-dns/cache" in text, run.stdout
     assert "victim.com. NS, then victim.com. A" in text, run.stdout
+
+
+def test_no_nsid_asks_without_it(world):
+    world.reset()
+    doc = world.check("victim.com", "--type", "A", "--no-nsid")
+    a = rows(doc, "victim.com.", "A", "record")
+    for ip in SITES:
+        assert a[ip]["site"] is None, a[ip]
