@@ -5,7 +5,7 @@ import json, os, subprocess
 
 from conftest import RESOLVERS, REFUSER, TESTBED, dnsprop_binary, rows
 
-LIAR, TCP_ONLY, DEAD = "127.53.1.6", "127.53.1.7", "127.53.1.8"
+LIAR, TCP_ONLY, DEAD, VALIDATOR = "127.53.1.6", "127.53.1.7", "127.53.1.8", "127.53.1.9"
 SITES = {ip: f"testbed-{name}" for name, ip in RESOLVERS.items()}
 
 
@@ -32,7 +32,7 @@ def resolvers_check(world, tmp_path, *extra):
     path.write_text(listing)
     cmd = [dnsprop_binary(), "resolvers", "check", "--resolvers", str(path), "--timeout", "1", "--retries", "1",
            "--tcp-timeout", "2", "--recursion-name", "victim.com", "--honesty-zone", "victim.com",
-           "--dnssec-good", "victim.com", "--dnssec-bad", "victim.com", *extra]
+           "--dnssec-good", "victim.com", "--dnssec-bad", "broken.com", *extra]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -47,7 +47,7 @@ def test_resolvers_check_classifies_the_testbed(world, tmp_path):
         assert r["status"] == "ok", r
         assert r["udp"] and r["tcp"] and r["recursive"] and r["honest"] is True, r
         assert r["nsid"] == site and r["site"] == site, r
-        # The testbed's zones are unsigned and its resolvers do not validate.
+        # They do not validate: no AD on the signed victim.com, an answer for the mis-signed broken.com.
         assert r["dnssec"] == "not-validating", r
         assert r["ednsBufferSize"] and r["rttMs"] is not None, r
     assert by[REFUSER]["status"] == "FAIL" and not by[REFUSER]["recursive"]
@@ -58,7 +58,12 @@ def test_resolvers_check_classifies_the_testbed(world, tmp_path):
     assert tcp["status"] == "FAIL" and tcp["tcp"] and not tcp["udp"], tcp
     assert any("only over TCP" in p for p in tcp["problems"])
     assert by[DEAD]["status"] == "dead" and not by[DEAD]["udp"] and not by[DEAD]["tcp"]
-    assert doc["summary"] == {"resolvers": 8, "passed": 4, "dead": 1, "lying": 1, "validating": 0, "exitStatus": 1}
+    v = by[VALIDATOR]
+    assert v["status"] == "ok" and v["dnssec"] == "validating", v
+    # unbound names the cause (EDE 7) when it validates, "DNSSEC Bogus" (EDE 6) when it answers from its cache.
+    assert "EDE 7 (Signature Expired)" in v["dnssecDetail"] or "EDE 6 (DNSSEC Bogus)" in v["dnssecDetail"], v
+    assert v["site"] == "testbed-validator"
+    assert doc["summary"] == {"resolvers": 9, "passed": 5, "dead": 1, "lying": 1, "validating": 1, "exitStatus": 1}
 
     table = resolvers_check(world, tmp_path)
     assert table.returncode == 1

@@ -15,9 +15,10 @@ public struct ResolverHealthCheck: Sendable {
         public var tcpTimeout: Double = 3
         /// How many TCP exchanges at once.
         public var tcpConcurrency = 16
-        /// Pause before asking a SERVFAIL to the recursion or honesty probe again: resolvers
-        /// SERVFAIL a zone they have not seen yet (Knot Resolver) and cache a failure briefly
-        /// (RFC 9520 §3.2), as `PropagationCheck` does for its questions.
+        /// Pause before asking a SERVFAIL to a probe in class IN again: resolvers SERVFAIL a
+        /// zone they have not seen yet (Knot Resolver) and cache a failure briefly (RFC 9520
+        /// §3.2), as `PropagationCheck` does for its questions. A validating resolver answers
+        /// the broken name SERVFAIL again, so asking it twice changes nothing there.
         public var servfailPause: Double = 1.5
 
         public init(recursionName: DomainName, honestyZone: DomainName, signedName: DomainName, brokenName: DomainName) {
@@ -65,11 +66,13 @@ public struct ResolverHealthCheck: Sendable {
         }
         let fanOut = ResolverFanOut(resolvers: resolvers, templates: usable)
         var results = await engine.results(for: fanOut.requests)
-        let retry = results.indices.filter { $0 % usable.count <= 1 && results[$0].message?.rcode == .servFail }
+        let retry = results.indices.filter { $0 % usable.count <= 3 && results[$0].message?.rcode == .servFail }
         if !retry.isEmpty {
             try? await Task.sleep(nanoseconds: UInt64(probes.servfailPause * 1e9))
             let again = await engine.results(for: retry.map { fanOut.requests[$0] })
-            for (k, i) in retry.enumerated() { results[i] = again[k] }
+            // A SERVFAIL again keeps the first answer: its Extended DNS Error names the cause
+            // (a cached failure is reported as one later, e.g. unbound's EDE 6 after EDE 7).
+            for (k, i) in retry.enumerated() where again[k].message?.rcode != .servFail { results[i] = again[k] }
         }
         // TCP: the recursion probe again, over TCP, a bounded number at a time.
         var tcp: [TCPExchange.Outcome?] = Array(repeating: nil, count: resolvers.count)
