@@ -14,6 +14,9 @@ struct CheckOptions: ParsableArguments {
     @Flag(name: .customLong("no-delegation"), help: "Do not ask every resolver for the zone's NS set.")
     var noDelegation = false
 
+    @Flag(name: .customLong("no-nsid"), help: "Do not ask resolvers to name the site that answers (EDNS NSID).")
+    var noNSID = false
+
     @OptionGroup var source: ResolverSourceOptions
 
     @Option(name: .customLong("root-hints"), help: ArgumentHelp("Start iteration from these root servers (root hints format) instead of IANA's.", valueName: "FILE"))
@@ -98,6 +101,7 @@ struct CheckOptions: ParsableArguments {
         }
         plan.expectations = expectations
         plan.checkDelegation = !noDelegation
+        plan.requestNSID = !noNSID
         plan.iteration.port = authoritativePort
         if let rootHints {
             do {

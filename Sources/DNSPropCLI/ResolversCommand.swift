@@ -5,7 +5,7 @@ struct ResolversCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolvers",
         abstract: "Inspect the resolver list.",
-        subcommands: [List.self]
+        subcommands: [List.self, ResolversCheckCommand.self]
     )
 
     struct List: ParsableCommand {

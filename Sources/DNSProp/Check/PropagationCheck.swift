@@ -28,6 +28,10 @@ public struct PropagationCheck: Sendable {
         public var deferred: [ResolverQuestion: Verdict] = [:]
         /// Why the remote probes are not asked this time (`watch` pacing Globalping's hourly budget).
         public var remoteSkipped: String?
+        /// Ask every resolver to name the site that answers (EDNS NSID, RFC 5001): `Verdict.site`.
+        public var requestNSID = true
+        /// Cache purge pages by service, for advice on stale and parked answers.
+        public var purgePages: [String: PurgePage] = PurgePage.bundled
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -54,7 +58,7 @@ public struct PropagationCheck: Sendable {
         var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
 
         // Every resolver × every question, plus a SERVFAIL asked again once.
-        let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: .recursive) }
+        let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: plan.requestNSID ? .recursiveWithNSID : .recursive) }
         let asked = truths.indices.filter { templates[$0] != nil }
         if plan.askLocally {
             let deferred = plan.deferred
@@ -111,6 +115,7 @@ public struct PropagationCheck: Sendable {
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)
+        reports = PurgeAdvice.annotate(reports, pages: plan.purgePages)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
                                  questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,

@@ -200,6 +200,7 @@ public final class QueryEngine: @unchecked Sendable {
         errorWatchSource?.cancel()
         for s in socketsByIndex.values { s.invalidate() }
         for c in tcpConnections.values { c.close() }
+        releaseQueries()
         receiveBuffer.deallocate()
         receiveSources.deallocate()
         receiveLengths.deallocate()
@@ -265,12 +266,26 @@ public final class QueryEngine: @unchecked Sendable {
                 c.close()
             }
             tcpConnections.removeAll()
+            releaseQueries()
             for s in socketsByIndex.values { s.invalidate() }
             sockets.removeAll()
             socketsByIndex.removeAll()
             timer?.schedule(deadline: .distantFuture, repeating: .never)
             timerArmed = false
         }
+    }
+
+    /// Drops every reference to queries held by server states, rings and the pending
+    /// table: a query refers to its server state, so finished queries left in a server's
+    /// queues would keep both alive after the engine is gone (found by LeakSanitizer).
+    private func releaseQueries() {
+        for (_, st) in servers {
+            st.waiting.removeAll(); st.waitingHead = 0
+            st.retries.removeAll(); st.retriesHead = 0
+        }
+        pendingUDP.removeAll()
+        ready.removeAll(); readyHead = 0
+        readyUnresponsive.removeAll(); readyUnresponsiveHead = 0
     }
 
     // MARK: - Scheduling

@@ -1,7 +1,7 @@
 /// The CSV shape of a check report: one row per result (docs/output-schema.md).
 public enum CheckReportCSV {
     public static let csvHeader = ["resolver", "port", "operator", "country", "name", "type", "check", "status", "reason",
-                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport", "latest_at"]
+                                   "answers", "ttl", "expires_at", "rcode", "rtt_ms", "attempts", "transport", "latest_at", "site"]
 
     public static func csvRow(_ v: Verdict) -> [String] {
         [v.resolver.address.ip.description, String(v.resolver.address.port), v.resolver.operatorName ?? "",
@@ -9,7 +9,7 @@ public enum CheckReportCSV {
          v.status.rawValue, v.reason, v.answers.joined(separator: " "), v.ttl.map(String.init) ?? "",
          v.expiresAt.map { Timestamp.rfc3339($0) } ?? "", v.rcode?.name ?? "",
          v.rttMs.map { String($0) } ?? "", String(v.attempts), v.transport.rawValue,
-         v.latestAt.map { Timestamp.rfc3339($0) } ?? ""]
+         v.latestAt.map { Timestamp.rfc3339($0) } ?? "", v.site ?? ""]
     }
 
     /// RFC 4180 quoting, control characters escaped, and a leading = + - @ defused

@@ -26,6 +26,12 @@ public enum CheckReportJSON {
         r.type == type ? r.rdata : "\(r.type.name) \(r.rdata)"
     }
 
+    static func purge(_ p: PurgeAdvice?) -> JSONValue {
+        guard let p else { return .null }
+        let names: [JSONValue] = p.names.map { .string($0) }
+        return .object([("service", .string(p.page.service)), ("url", .string(p.page.url)), ("names", .array(names))])
+    }
+
     public static func verdict(_ v: Verdict) -> JSONValue {
         .object([
             ("resolver", ResolverJSON.object(v.resolver)),
@@ -43,6 +49,7 @@ public enum CheckReportJSON {
             ("deferredUntil", v.deferredUntil.map { .string(Timestamp.rfc3339($0)) } ?? .null),
             ("rcode", .optional(v.rcode?.name)),
             ("rttMs", v.rttMs.map { .double($0) } ?? .null),
+            ("site", JSONValue.optional(v.site)),
             ("attempts", .int(v.attempts)),
             ("transport", .string(v.transport.rawValue)),
             ("retriedAfterServfail", .bool(v.retriedAfterServfail)),
@@ -50,6 +57,7 @@ public enum CheckReportJSON {
                                                  ("indicator", .string($0.indicator))]) } ?? .null),
             ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
             ("servedPastExpiry", .bool(v.servedPastExpiry)),
+            ("purge", purge(v.purge)),
         ])
     }
 

@@ -44,14 +44,21 @@ public struct CheckReportTable {
             let truth = q.truth
             out += "\n" + paint(TextTable.clip(TerminalText.escape(truthLine(truth)), to: 80), .bold) + "\n"
             for note in truth.notes { out += TextTable.clip("  note: " + TerminalText.escape(note), to: 80) + "\n" }
-            var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"])
-            // Widths that keep a row within 80 columns: 8+2+17+2+12+2+20+2+6+2+7.
+            // A SITE column (the NSID) when any resolver named its site.
+            let showSite = q.verdicts.contains { $0.site != nil }
+            var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"] + (showSite ? ["SITE"] : []))
+            // Widths that keep a row within 80 columns: 8+2+17+2+12+2+20+2+6+2+7,
+            // with a site 8+2+17+2+8+2+12+2+6+2+7+2+10; the site gets what narrower
+            // resolver addresses leave.
+            let resolverWidth = min(17, q.verdicts.map { TerminalText.escape($0.resolver.display).count }.max() ?? 0)
+            let maxWidths = showSite ? [1: 17, 2: 8, 3: 12, 6: 10 + 17 - max(8, resolverWidth)] : [1: 17, 2: 12, 3: 20]
             var reasons: [Int: String] = [:]
             let sorted = q.verdicts.sorted(by: VerdictPolicy.worstFirst)
             for (i, v) in sorted.enumerated() {
                 let answer = v.answers.isEmpty ? (v.rcode.map { $0 == .noError ? "-" : $0.name } ?? "-") : v.answers.joined(separator: " ")
                 table.append([v.status.rawValue, v.resolver.display, v.resolver.operatorName ?? "",
-                              answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""])
+                              answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""]
+                             + (showSite ? [v.site ?? ""] : []))
                 if v.status != .current {
                     var reason = v.reason
                     if let latest = v.latestAt, let basis = v.latestBasis, latest > (v.expiresAt ?? 0) + 1 {
@@ -60,7 +67,7 @@ public struct CheckReportTable {
                     reasons[i] = reason
                 }
             }
-            let rendered = table.render(maxWidths: [1: 17, 2: 12, 3: 20]).split(separator: "\n", omittingEmptySubsequences: false)
+            let rendered = table.render(maxWidths: maxWidths).split(separator: "\n", omittingEmptySubsequences: false)
             for (i, line) in rendered.enumerated() where !line.isEmpty {
                 if i == 0 { out += paint(String(line), .dim) + "\n"; continue }
                 let v = sorted[i - 1]
@@ -69,6 +76,26 @@ public struct CheckReportTable {
                     for line in Self.wrap(TerminalText.escape(reason), width: 76).prefix(4) { out += paint("    " + line, .dim) + "\n" }
                 }
             }
+            out += purgeFootnotes(sorted)
+        }
+        return out
+    }
+
+    /// One line per purge page for the question's stale and parked answers: the page,
+    /// the resolvers it concerns and the names to flush, in order.
+    func purgeFootnotes(_ verdicts: [Verdict]) -> String {
+        var order: [PurgeAdvice] = []
+        var addresses: [PurgeAdvice: [String]] = [:]
+        for v in verdicts {
+            guard let p = v.purge else { continue }
+            if addresses[p] == nil { order.append(p) }
+            addresses[p, default: []].append(v.resolver.address.description)
+        }
+        var out = ""
+        for p in order {
+            let text = "flush at \(p.page.title) (\(addresses[p]!.joined(separator: ", "))): \(p.page.url) — "
+                + p.names.joined(separator: ", then ")
+            out += Self.wrap(TerminalText.escape(text), width: 80).map { $0 + "\n" }.joined()
         }
         return out
     }

@@ -34,6 +34,8 @@ enum BundledResolvers {
 #                           et al., "How Great is the Great Firewall? Measuring China's DNS
 #                           Censorship", USENIX Security 2021): an odd answer from it need not
 #                           come from its cache
+#               dnssec      validates DNSSEC (AD on a signed name, SERVFAIL on a deliberately
+#                           broken one), as `dnsprop resolvers check` found; `--write` sets it
 #   SOURCE    provenance: who says this address is a resolver of that operator, with what it
 #             says, in the keys below. Free text; it cannot contain '|' or '#'.
 #   Trailing fields may be left out; an empty field means unknown.

@@ -75,6 +75,8 @@ public struct Resolver: Hashable, Sendable {
         /// Answers for some names may be forged by a device on the network path (injected
         /// responses, as on paths into China): an odd answer need not come from the resolver's cache.
         case injected
+        /// Validates DNSSEC: AD on a signed name, SERVFAIL on a broken one (`resolvers check`).
+        case dnssec
         public static func < (a: Tag, b: Tag) -> Bool { a.rawValue < b.rawValue }
     }
 }

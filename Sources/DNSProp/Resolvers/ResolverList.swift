@@ -122,6 +122,9 @@ public struct ResolverList: Sendable {
     }
 
     /// The list built into the binary: identical to the top-level resolvers.txt (a test keeps it so).
+    /// The built-in list's text (what `resolvers check --write` rewrites without --resolvers).
+    public static var bundledText: String { BundledResolvers.text }
+
     public static var bundled: ResolverList {
         parse(BundledResolvers.text, source: "resolvers.txt (built in)")
     }

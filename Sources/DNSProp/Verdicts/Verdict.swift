@@ -75,6 +75,9 @@ public struct Verdict: Sendable {
     /// The response code of the answer; nil when no answer came (timeout, transport failure).
     public var rcode: ResponseCode?
     public var rttMs: Double?
+    /// The anycast site (or server) that answered, as it names itself in its NSID (RFC 5001);
+    /// nil when it sent none. Network text.
+    public var site: String?
     public var attempts: Int
     public var transport: Transport
     /// A SERVFAIL was asked again once after a pause before this verdict.
@@ -83,6 +86,8 @@ public struct Verdict: Sendable {
     public var checkedAt: Double
     /// Seen in a watch: still served after the expiry its TTL announced in an earlier round.
     public var servedPastExpiry: Bool = false
+    /// Stale or parked at a service that offers a cache purge: where, and what to flush.
+    public var purge: PurgeAdvice?
 
     public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
                 ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,

@@ -38,6 +38,7 @@ public struct VerdictClassifier: Sendable {
             message = m
         }
         v.rcode = message.rcode
+        v.site = message.nsidSite
         let filtering = input.resolver.tags.contains(.filtering) ? " (a filtering resolver)" : ""
         let chain = AnswerChain.extract(from: message.answers, name: q.name, type: q.type)
         v.answers = chain.map { $0.type == q.type ? $0.rdata : "\($0.type.name) \($0.rdata)" }

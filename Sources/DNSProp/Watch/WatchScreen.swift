@@ -58,7 +58,15 @@ public struct WatchScreen {
         }
         let byAddress = Dictionary(rows.map { ($0.resolver.address, $0) }, uniquingKeysWith: { a, _ in a })
         let body = view.lines(rows)
-        let page = max(1, height - lines.count - 1)
+        // Where the services still serving old data can be told to flush it: up to three lines above the footer.
+        var advised: [PurgeAdvice] = []
+        for row in rows {
+            if let p = row.worst.verdict.purge, !advised.contains(p) { advised.append(p) }
+        }
+        let adviceLines = advised.prefix(max(0, min(3, height - lines.count - 3))).map { p in
+            paint(clip(TerminalText.escape("flush at \(p.page.title): \(p.page.url) — \(p.names.joined(separator: ", then "))"), width), "2")
+        }
+        let page = max(1, height - lines.count - 1 - adviceLines.count)
         let scroll = min(view.scroll, max(0, body.count - page))
         for line in body.dropFirst(scroll).prefix(page) {
             switch line {
@@ -80,6 +88,7 @@ public struct WatchScreen {
         if view.editingFilter { footer += " · filter: \(TerminalText.escape(view.filter))▏" }
         else if !view.filter.isEmpty { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
         footer += " · ↑↓ PgUp PgDn · / filter · f show · g group · ? keys · q quit"
+        lines += adviceLines
         lines.append(paint(clip(footer, width), "2"))
         return (lines, scroll, page)
     }
@@ -129,7 +138,8 @@ public struct WatchScreen {
         }
         for row in state.resolverRows() where row.worst.verdict.status != .current {
             let v = row.worst.verdict
-            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason))" + prediction(v.resolver.address))
+            let flush = v.purge.map { "; flush at \($0.page.url): \($0.names.joined(separator: ", then "))" } ?? ""
+            lines.append("  \(v.resolver.address): still \(v.status.rawValue) — \(TerminalText.escape(v.reason + flush))" + prediction(v.resolver.address))
         }
         return lines
     }

@@ -152,14 +152,20 @@ public struct QueryOptions: Hashable, Sendable {
     public var dnssecOK: Bool
     /// EDNS(0) UDP payload size; `nil` sends no OPT record. 1232 avoids IP fragmentation (DNS Flag Day 2020).
     public var ednsUDPSize: UInt16?
+    /// Options sent in the OPT record (only with EDNS), e.g. an empty NSID (RFC 5001).
+    public var ednsOptions: [EDNSOption]
 
     public init(recursionDesired: Bool = true, checkingDisabled: Bool = false,
-                dnssecOK: Bool = false, ednsUDPSize: UInt16? = 1232) {
+                dnssecOK: Bool = false, ednsUDPSize: UInt16? = 1232, ednsOptions: [EDNSOption] = []) {
         self.recursionDesired = recursionDesired
         self.checkingDisabled = checkingDisabled
         self.dnssecOK = dnssecOK
         self.ednsUDPSize = ednsUDPSize
+        self.ednsOptions = ednsOptions
     }
+
+    /// Recursive, asking the server to name itself (NSID, RFC 5001): what check and watch send.
+    public static let recursiveWithNSID = QueryOptions(ednsOptions: [EDNSOption(code: EDNSOption.nsidCode, value: [])])
 
     public static let recursive = QueryOptions()
     public static let authoritative = QueryOptions(recursionDesired: false)
@@ -206,6 +212,14 @@ enum QueryEncoder {
             // Set the size whenever EDNS is on: with only DO set, ldns would advertise 0.
             ldns_pkt_set_edns_udp_size(packet, size)
             ldns_pkt_set_edns_do(packet, options.dnssecOK)
+            let data = options.ednsOptions.flatMap(\.wire)
+            if !data.isEmpty {
+                // The packet owns the rdf from here (ldns_pkt_free frees it).
+                guard let rdf = data.withUnsafeBufferPointer({ ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, $0.count, $0.baseAddress) }) else {
+                    throw .ldns(status: Int32(bitPattern: LDNS_STATUS_MEM_ERR.rawValue), message: "out of memory")
+                }
+                ldns_pkt_set_edns_data(packet, rdf)
+            }
         }
         return try LDNSText.wire(packet)
     }
@@ -235,6 +249,10 @@ public enum MessageEncoder {
             ldns_pkt_set_edns_version(packet, edns.version)
             ldns_pkt_set_edns_do(packet, edns.dnssecOK)
             ldns_pkt_set_edns_extended_rcode(packet, UInt8(truncatingIfNeeded: h.rcode.rawValue >> 4))
+            if !edns.options.isEmpty,
+               let rdf = edns.options.withUnsafeBufferPointer({ ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, $0.count, $0.baseAddress) }) {
+                ldns_pkt_set_edns_data(packet, rdf)  // the packet owns rdf from here
+            }
         }
         for q in message.questions {
             var rr: UnsafeMutablePointer<ldns_rr>? = nil

@@ -251,10 +251,10 @@ enum ResponderError: Error { case bind(Int32) }
 enum Answer {
     static func to(_ query: Message, rcode: ResponseCode = .noError, flags: Header.Flags = [.qr, .rd, .ra],
                    answers: [ResourceRecord] = [], authority: [ResourceRecord] = [], id: UInt16? = nil,
-                   question: Question? = nil) -> [UInt8] {
+                   question: Question? = nil, edns: EDNS? = nil) -> [UInt8] {
         let message = Message(header: Header(id: id ?? query.header.id, opcode: 0, rcode: rcode, flags: flags),
                               questions: [question ?? query.questions[0]], answers: answers, authority: authority,
-                              additional: [], edns: nil)
+                              additional: [], edns: edns)
         return try! MessageEncoder.encode(message)
     }
 
