@@ -212,6 +212,29 @@ struct PollScheduleTests {
         #expect(PollSchedule.holdBack(Self.verdict(.current, ttl: 100, at: 1000), originalTTL: 100, start: 1095, duration: 1) == nil)
     }
 
+    @Test func everyQuestionInAZoneWaitsWhileTheResolversStaleDelegationIsInItsLastSeconds() throws {
+        let name = try DomainName("victim.example")
+        let r = Resolver(address: try ServerAddress(parsing: "192.0.2.1"))
+        func v(_ q: CheckQuestion, ttl: UInt32) -> Verdict {
+            Verdict(resolver: r, question: q, status: .parked, reason: "r", answers: ["x."], ttl: ttl, expiresAt: 1000 + Double(ttl), checkedAt: 1000)
+        }
+        let ns = CheckQuestion(name: name, type: .ns, kind: .delegation), a = CheckQuestion(name: name, type: .a)
+        var state = WatchState(started: 1000)
+        state.update(with: PropagationReport(startedAt: 1000, finishedAt: 1000, names: [name], questions: [
+            QuestionReport(question: a, truth: Truth.expected(name: name, type: .a, values: ["192.0.2.10"]), verdicts: [v(a, ttl: 200)]),
+            QuestionReport(question: ns, truth: Truth.expected(name: name, type: .ns, values: ["ns1.victim.example."]), verdicts: [v(ns, ttl: 100)]),
+        ], resolverCount: 1))
+        let session = WatchSession(plan: PropagationCheck.Plan(names: [name], types: [.a], resolvers: [r]),
+                                   engine: PropagationCheckTests.engine(), options: .init())
+        defer { session.engine.shutdown() }
+        // Far from both expiries: nothing held.
+        #expect(session.holdBack(state: state, start: 1050, duration: 1).isEmpty)
+        // The NS set's last seconds: the A, which expires much later, waits too.
+        let held = session.holdBack(state: state, start: 1096, duration: 1)
+        #expect(held[ResolverQuestion(resolver: r.address, question: ns)]?.deferredUntil == 1101)
+        #expect(held[ResolverQuestion(resolver: r.address, question: a)]?.deferredUntil == 1101)
+    }
+
     @Test func theSessionDoesNotAskInTheWindowAndAsksAgainOnceTheRecordIsGone() async throws {
         let world = try PropagationCheckTests.Hierarchy()
         defer { world.stop() }

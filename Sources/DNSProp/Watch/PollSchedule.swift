@@ -13,7 +13,10 @@
 ///
 /// So a (resolver, question) whose non-current answer is about to expire is not asked
 /// from `window` seconds before its expiry until a second after it, when a query
-/// finds the record gone instead of refreshing it. `--poll-anyway` turns this off.
+/// finds the record gone instead of refreshing it. While a resolver's stale delegation
+/// of a zone is in that stretch, no question about a name in the zone is asked either:
+/// the re-fetch it causes would come back with the stale servers' NS set, which Knot
+/// Resolver accepts then, re-arming the delegation. `--poll-anyway` turns this off.
 public enum PollSchedule {
     /// The guarded stretch before an expiry: Knot's 5 s + 1 % covers BIND's 2 s; a second of margin.
     public static func window(originalTTL: UInt32?) -> Double {

@@ -96,8 +96,19 @@ public final class WatchSession: Sendable {
     /// The questions not to ask in a round that starts at `start` and takes about `duration`.
     func holdBack(state: WatchState, start: Double, duration: Double) -> [ResolverQuestion: Verdict] {
         var out: [ResolverQuestion: Verdict] = [:]
+        // A resolver whose stale delegation of a zone is in its last seconds: any query about a name
+        // in that zone can make it re-fetch from the stale servers and re-arm the delegation with
+        // their NS set (Knot Resolver), so none is asked until the delegation has expired.
+        var zoneHold: [ServerAddress: [(zone: DomainName, until: Double)]] = [:]
+        for (key, entry) in state.entries where entry.verdict.isDelegationCheck && entry.verdict.resolver.vantage == nil {
+            if let until = PollSchedule.holdBack(entry.verdict, originalTTL: entry.largestTTL, start: start, duration: duration) {
+                zoneHold[key.resolver, default: []].append((key.question.name, until))
+            }
+        }
         for (key, entry) in state.entries where entry.verdict.resolver.vantage == nil {
-            guard let until = PollSchedule.holdBack(entry.verdict, originalTTL: entry.largestTTL, start: start, duration: duration) else { continue }
+            let own = PollSchedule.holdBack(entry.verdict, originalTTL: entry.largestTTL, start: start, duration: duration)
+            let zone = zoneHold[key.resolver]?.filter { key.question.name.isSubdomain(of: $0.zone) }.map(\.until).max()
+            guard let until = [own, zone].compactMap({ $0 }).max() else { continue }
             var v = entry.verdict
             if v.deferredUntil == nil {
                 v.reason += "; not asked again until \(Timestamp.clock(until, reference: until)): a query this close to its expiry could make the resolver refresh it"
