@@ -82,11 +82,6 @@ struct StaleDelegationProbe: Sendable {
     static func refetch(from m: Message, question: CheckQuestion) -> ExpiryBound.Refetch {
         let chain = AnswerChain.extract(from: m.answers, name: question.name.text, type: question.type)
         if m.rcode == .noError, let ttl = chain.map(\.ttl).min() { return .init(ttl: ttl, negative: false) }
-        let soa = m.authority.first { $0.type == .soa }
-        let ttl = soa.map { rr -> UInt32 in
-            let minimum = rr.rdataFields.count >= 7 ? UInt32(rr.rdataFields[6]) ?? rr.ttl : rr.ttl
-            return min(rr.ttl, minimum)
-        }
-        return .init(ttl: ttl, negative: true)
+        return .init(ttl: m.negativeCacheTTL, negative: true)
     }
 }

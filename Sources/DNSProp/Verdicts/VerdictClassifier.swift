@@ -81,10 +81,7 @@ public struct VerdictClassifier: Sendable {
         if message.rcode == .nxDomain || chain.isEmpty {
             // Negative answer: cached for the SOA's TTL (capped by its MINIMUM, RFC 2308).
             let soa = message.authority.first { $0.type == .soa }
-            let negTTL = soa.map { rr -> UInt32 in
-                let minimum = rr.rdataFields.count >= 7 ? UInt32(rr.rdataFields[6]) ?? rr.ttl : rr.ttl
-                return effective(min(rr.ttl, minimum))
-            }
+            let negTTL = message.negativeCacheTTL.map(effective)
             let isNX = message.rcode == .nxDomain
             let truthNegative: Bool
             switch truth {

@@ -125,3 +125,13 @@ public struct EDNS: Hashable, Sendable {
         self.options = options
     }
 }
+
+extension Message {
+    /// How long a negative answer (NXDOMAIN, NODATA) may be cached: min(SOA TTL, SOA MINIMUM)
+    /// of the SOA in the authority section (RFC 2308 §5); nil without an SOA.
+    public var negativeCacheTTL: UInt32? {
+        guard let soa = authority.first(where: { $0.type == .soa }) else { return nil }
+        let minimum = soa.rdataFields.count >= 7 ? UInt32(soa.rdataFields[6]) ?? soa.ttl : soa.ttl
+        return min(soa.ttl, minimum)
+    }
+}
