@@ -76,13 +76,23 @@ struct WatchCommand: AsyncParsableCommand {
         }
         // The first of: the session ending, q (0), SIGINT (130), SIGTERM (143).
         let (exits, exit) = AsyncStream<Int32>.makeStream()
-        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) {
+        // Every way out (the session ending, q, SIGINT, SIGTERM) leaves through here, once:
+        // stop first (no round starts after this; the recorder closes only between two of its
+        // writes, both hold its lock), restore the terminal, print the timeline, say how to exit.
+        let leaving = Atomic<Bool>(false)
+        let table = format == .table
+        let leave: @Sendable (Int32, _ timelineOnStderr: Bool) -> Void = { code, onStderr in
+            guard leaving.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
             session.stop()
             recorder?.close()
             Terminal.restore()
-            Console.out(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
-            exit.yield(0)
-        } : nil
+            if table {
+                let text = WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n"
+                if onStderr { Console.err(text) } else { Console.out(text) }
+            }
+            exit.yield(code)
+        }
+        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) { leave(0, false) } : nil
         switch format {
         case .ndjson:
             session.subscribe { event in
@@ -114,17 +124,7 @@ struct WatchCommand: AsyncParsableCommand {
         var sources: [DispatchSourceSignal] = []
         for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-            source.setEventHandler {
-                // Stop first: no round starts after this, and the recorder closes only
-                // between two of its writes (both hold its lock).
-                session.stop()
-                recorder?.close()
-                Terminal.restore()
-                if format == .table {
-                    Console.err(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
-                }
-                exit.yield(code)
-            }
+            source.setEventHandler { leave(code, true) }
             source.activate()
             sources.append(source)
         }
@@ -132,18 +132,13 @@ struct WatchCommand: AsyncParsableCommand {
         if let screen { screen.start() }
         Task {
             let ending = await session.run()
-            recorder?.close()
             screen?.stop()
-            Terminal.restore()
-            if format == .table {
-                Console.out(WatchScreen.timeline(session.state, now: WallClock.now()).joined(separator: "\n") + "\n")
-            }
             switch ending {
-            case .converged: exit.yield(0)
+            case .converged: leave(0, false)
             case .maxWaitPassed:
                 Console.diagnostic("not converged within \(maxWait ?? "")")
-                exit.yield(1)
-            case .stopped: break     // a signal stopped it and has said how to exit
+                leave(1, false)
+            case .stopped: break     // q or a signal stopped it and has left already
             }
         }
         var code: Int32 = 0
