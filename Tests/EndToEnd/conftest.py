@@ -10,8 +10,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TESTBED = os.path.join(ROOT, "Scripts", "testbed")
 TTL = int(os.environ.get("TESTBED_TTL", "8"))
-RESOLVERS = {"unbound": "127.53.1.1", "bind": "127.53.1.2", "pdns": "127.53.1.3", "knot": "127.53.1.4"}
-REFUSER = "127.53.1.5"
+# DNSPROP_TESTBED_NET moves the testbed to another 127.N/16 (parallel work trees); see Scripts/testbed.
+NET = os.environ.get("DNSPROP_TESTBED_NET", "127.53")
+TESTBED_DIR = subprocess.run([TESTBED, "root-hints"], check=True, capture_output=True, text=True).stdout.strip().rsplit("/", 1)[0]
+RESOLVERS = {"unbound": f"{NET}.1.1", "bind": f"{NET}.1.2", "pdns": f"{NET}.1.3", "knot": f"{NET}.1.4"}
+REFUSER = f"{NET}.1.5"
 
 
 def dnsprop_binary():
@@ -28,7 +31,7 @@ def run_testbed(*args):
 
 class World:
     def __init__(self, tmp):
-        self.hints = os.path.join("/tmp/dnsprop-testbed", "root.hints")
+        self.hints = os.path.join(TESTBED_DIR, "root.hints")
         self.resolvers = os.path.join(tmp, "resolvers.txt")
         with open(self.resolvers, "w") as f:
             f.write(subprocess.run([TESTBED, "resolvers"], check=True, capture_output=True, text=True).stdout)

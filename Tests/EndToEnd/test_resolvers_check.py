@@ -3,9 +3,9 @@ the four real ones (each configured to send an NSID), the refuser, a liar that r
 NXDOMAIN, one that answers only over TCP, and an address where nothing listens."""
 import json, os, subprocess
 
-from conftest import RESOLVERS, REFUSER, TESTBED, dnsprop_binary, rows
+from conftest import NET, RESOLVERS, REFUSER, TESTBED, dnsprop_binary, rows
 
-LIAR, TCP_ONLY, DEAD, VALIDATOR = "127.53.1.6", "127.53.1.7", "127.53.1.8", "127.53.1.9"
+LIAR, TCP_ONLY, DEAD, VALIDATOR = f"{NET}.1.6", f"{NET}.1.7", f"{NET}.1.8", f"{NET}.1.9"
 SITES = {ip: f"testbed-{name}" for name, ip in RESOLVERS.items()}
 
 

@@ -2,7 +2,7 @@
 import time
 from datetime import datetime, timezone
 
-from conftest import RESOLVERS, REFUSER, TTL, rows, run_testbed
+from conftest import NET, RESOLVERS, REFUSER, TTL, rows, run_testbed
 
 
 def parse_time(s):
@@ -99,7 +99,7 @@ def test_down_refused_and_dead_resolvers(world, tmp_path):
             RESOLVERS["unbound"] + " | unbound",
             RESOLVERS["pdns"] + " | PowerDNS (stopped)",
             REFUSER + " | refuser",
-            "127.53.9.9 | nothing listens here",
+            f"{NET}.9.9 | nothing listens here",
             "this is not an address",
         ]) + "\n")
         doc = world.check("victim.com", "--type", "A", "--no-delegation", resolvers=str(listing), expect_status=0)
@@ -108,7 +108,7 @@ def test_down_refused_and_dead_resolvers(world, tmp_path):
         assert a[RESOLVERS["pdns"]]["status"] == "error"
         assert "connection refused" in a[RESOLVERS["pdns"]]["reason"]
         assert a[REFUSER]["status"] == "refused"
-        assert a["127.53.9.9"]["status"] == "error"
+        assert a[f"{NET}.9.9"]["status"] == "error"
         assert len(doc["results"]) == 4          # the bad line was reported and skipped
         assert doc["summary"]["resolversAnswering"] == 1
     finally:
