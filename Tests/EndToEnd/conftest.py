@@ -11,7 +11,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TESTBED = os.path.join(ROOT, "Scripts", "testbed")
 TTL = int(os.environ.get("TESTBED_TTL", "8"))
 # DNSPROP_TESTBED_NET moves the testbed to another 127.N/16 (parallel work trees); see Scripts/testbed.
-NET = os.environ.get("DNSPROP_TESTBED_NET", "127.53")
+# Under pytest-xdist (Scripts/test runs `-n N --dist loadfile`) each worker brings up its own
+# testbed: worker gwK uses 127.(53+K+1), or the given network's third octet + K + 1.
+def _network():
+    base = os.environ.get("DNSPROP_TESTBED_NET", "127.53")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        second = int(base.split(".")[1]) + int(worker[2:]) + 1
+        os.environ["DNSPROP_TESTBED_NET"] = f"127.{second}"
+        return f"127.{second}"
+    return base
+
+
+NET = _network()
 TESTBED_DIR = subprocess.run([TESTBED, "root-hints"], check=True, capture_output=True, text=True).stdout.strip().rsplit("/", 1)[0]
 RESOLVERS = {"unbound": f"{NET}.1.1", "bind": f"{NET}.1.2", "pdns": f"{NET}.1.3", "knot": f"{NET}.1.4"}
 REFUSER = f"{NET}.1.5"
