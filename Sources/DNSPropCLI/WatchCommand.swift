@@ -45,6 +45,8 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Output: table (full screen on a terminal, a log otherwise) or ndjson.")
     var format: WatchFormat = .table
 
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
+
     enum WatchFormat: String, ExpressibleByArgument, CaseIterable { case table, ndjson }
 
     func validate() throws {
@@ -55,6 +57,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
             guard untilPropagated else { throw ValidationError("--max-wait needs --until-propagated") }
         }
+        _ = try notify.configuration()
     }
 
     func run() async throws {
@@ -74,6 +77,11 @@ struct WatchCommand: AsyncParsableCommand {
                 if case .roundFinished(let round) = event, let failure = recorder.append(round) { Console.diagnostic("--record \(failure)") }
             }
         }
+        // Notifications: queued by the subscriber, delivered off the session's task.
+        let notifyConfiguration = try notify.configuration()
+        let notifier = notifyConfiguration.isEmpty ? nil
+            : WatchNotifier(configuration: notifyConfiguration, names: plan.names) { Console.diagnostic($0) }
+        notifier?.attach(to: session)
         // The first of: the session ending, q (0), SIGINT (130), SIGTERM (143).
         let (exits, exit) = AsyncStream<Int32>.makeStream()
         // Every way out (the session ending, q, SIGINT, SIGTERM) leaves through here, once:
@@ -143,6 +151,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
         var code: Int32 = 0
         for await c in exits { code = c; break }
+        // A converged event queued by the last round is still to be delivered: wait for it (bounded).
+        notifier?.drain(timeout: notify.drainTimeout)
         if code != 0 { throw ExitCode(code) }
     }
 }
