@@ -46,6 +46,8 @@ public struct Postmortem: Sendable {
         public var outlivedTTL: Bool
         /// The recorded basis for an answer served past its TTL (or, without that, the last reason).
         public var why: [String]
+        /// Rounds after the flip in which it held out again (a SERVFAIL, an old answer back), with the status.
+        public var relapses: [(round: Int, status: String)]
     }
 
     public var names: [String]
@@ -55,10 +57,12 @@ public struct Postmortem: Sendable {
     public var truthChanges: [TruthChange]
     /// The truth of the first round (what the authority served then).
     public var initialTruth: [RecordedRun.TruthLine]
-    /// The first round in which some resolver answered current.
+    /// The first round, from the (last) truth change on, in which some resolver answered current.
     public var firstCurrentRound: (round: Int, at: Double)?
-    /// The first round whose outcome was converged.
+    /// The first round, from the (last) truth change on, whose outcome was converged.
     public var convergedRound: (round: Int, at: Double)?
+    /// Converged on the old truth, before the fix landed (nil when the truth never changed).
+    public var convergedBeforeFix: (round: Int, at: Double)?
     public var flips: [ResolverFlip]
     /// Resolvers current in every round they were seen.
     public var alwaysCurrent: [String]
@@ -80,8 +84,16 @@ public struct Postmortem: Sendable {
             && b.truth.allSatisfy({ $0.error == nil }) {
             truthChanges.append(TruthChange(round: b.number, at: b.finishedAt, previousRoundAt: a.finishedAt, before: a.truth, after: b.truth))
         }
-        firstCurrentRound = rounds.first { r in r.results.contains(where: \.isCurrent) }.map { ($0.number, $0.finishedAt) }
-        convergedRound = rounds.first { $0.outcome == "converged" }.map { ($0.number, $0.finishedAt) }
+        // Judged against the final truth: a world converged on the old answer before the fix
+        // landed is not the convergence a postmortem asks about.
+        let fixRound = truthChanges.last?.round ?? rounds.first?.number ?? 0
+        let afterFix = rounds.filter { $0.number >= fixRound }
+        firstCurrentRound = afterFix.first { r in r.results.contains(where: \.isCurrent) }.map { ($0.number, $0.finishedAt) }
+        convergedRound = afterFix.first { $0.outcome == "converged" }.map { ($0.number, $0.finishedAt) }
+        let firstFix = truthChanges.first?.round
+        convergedBeforeFix = firstFix.flatMap { fix in
+            rounds.first { $0.number < fix && $0.outcome == "converged" }.map { ($0.number, $0.finishedAt) }
+        }
 
         // Per resolver, per round: its results.
         var order: [String] = []
@@ -129,7 +141,10 @@ public struct Postmortem: Sendable {
                                       predictedExpiry: predictedExpiry, predictedLatest: predictedLatest,
                                       flipRound: flipIndex.map { seen[$0].round.number },
                                       flipAt: flipIndex.map { i in seen[i].results.filter(\.isCurrent).map(\.checkedAt).max() ?? seen[i].round.finishedAt },
-                                      lastNotCurrentAt: lastNotCurrent, outlivedTTL: outlived, why: why))
+                                      lastNotCurrentAt: lastNotCurrent, outlivedTTL: outlived, why: why,
+                                      relapses: flipIndex.map { i in
+                                          seen[(i + 1)...].compactMap { r in r.results.first(where: Self.holdsOut).map { (r.round.number, $0.status) } }
+                                      } ?? []))
         }
         flips.sort { a, b in
             switch (a.flipAt, b.flipAt) {

@@ -52,6 +52,7 @@ public enum PostmortemHTML {
         }
         out += "<p>"
         if let f = p.firstCurrentRound { out += "First current answer seen in round \(f.round) (\(at(f.at))). " }
+        if let c = p.convergedBeforeFix { out += "(Converged on the old answer in round \(c.round), before the fix.) " }
         out += p.convergedRound.map { "Converged in round \($0.round) (\(at($0.at)))." } ?? "Not converged by the end of the recording."
         out += "</p>\n<h2>Current resolvers over time</h2>\n" + chart(p) + "\n"
         out += "<table><tr><th>round</th><th>time</th><th>current</th><th>resolvers</th><th>% of answers</th><th>outcome</th></tr>\n"
@@ -70,6 +71,9 @@ public enum PostmortemHTML {
                 out += "<td>\(f.outlivedTTL ? "<span class=yes>yes</span>" : "no")</td></tr>\n"
             }
             out += "</table>\n"
+        }
+        for f in p.flips where !f.relapses.isEmpty {
+            out += "<p>\(h(f.resolver)) held out again after its flip: " + f.relapses.map { "round \($0.round) (\(h($0.status)))" }.joined(separator: ", ") + ".</p>\n"
         }
         out += "<h2>Outlived their TTL</h2>\n"
         let outlived = p.flips.filter(\.outlivedTTL)

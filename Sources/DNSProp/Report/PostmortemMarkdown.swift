@@ -32,6 +32,7 @@ public enum PostmortemMarkdown {
             }
         }
         if let f = p.firstCurrentRound { out += "\nFirst current answer seen in round \(f.round) (\(at(f.at))).\n" }
+        if let c = p.convergedBeforeFix { out += "(Converged on the old answer in round \(c.round), before the fix.)\n" }
         if let c = p.convergedRound {
             out += "Converged in round \(c.round) (\(at(c.at))).\n"
         } else {
@@ -54,6 +55,9 @@ public enum PostmortemMarkdown {
                 let who = e(f.resolver) + (f.operatorName.map { " (\(e($0)))" } ?? "")
                 out += "| \(who) | \(e(f.firstStatus)), round \(f.firstSeenRound) | \(at(f.predictedExpiry)) | \(at(f.predictedLatest)) | \(at(f.lastNotCurrentAt)) | \(f.flipRound.map { "round \($0), \(at(f.flipAt))" } ?? "not by the end") | \(f.outlivedTTL ? "**yes**" : "no") |\n"
             }
+        }
+        for f in p.flips where !f.relapses.isEmpty {
+            out += "\n\(e(f.resolver)) held out again after its flip: " + f.relapses.map { "round \($0.round) (\(e($0.status)))" }.joined(separator: ", ") + ".\n"
         }
         let outlived = p.flips.filter(\.outlivedTTL)
         out += "\n## Outlived their TTL\n\n"
