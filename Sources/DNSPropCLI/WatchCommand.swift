@@ -20,6 +20,12 @@ struct WatchCommand: AsyncParsableCommand {
             On a terminal, keys: up/down, PgUp/PgDn, Home/End scroll; / filters by text; f shows \
             all, not current or failing resolvers; g changes the grouping; ? lists the keys; q quits.
 
+            Notifications: a change is a round (from the second on) in which some resolver's \
+            status or the outcome changed; converged fires once each time the outcome becomes \
+            converged. Commands run with your privileges; event data reaches them only as JSON on \
+            stdin and DNSPROP_* variables, never in the command line; the webhook URL is never \
+            printed. A failed notification is reported once and never changes the exit status.
+
             Exit status: 0 converged (with --until-propagated), or q pressed; 1 --max-wait passed first; \
             64 bad input; 130 interrupted (SIGINT); 143 terminated (SIGTERM).
             """
