@@ -181,4 +181,37 @@ struct NotifyTests {
         let p = try #require(WebhookSender(url: URL(string: "http://127.0.0.1:8065/hooks/abc123")!))
         #expect(p.redacted == "http://127.0.0.1:8065/…" && !p.redacted.contains("abc123"))
     }
+
+    @Test func handingARoundOverDoesNotWaitForTheDelivery() throws {
+        // The command waits for a flag file that is only made after `enqueue` returned:
+        // had the subscriber run the command itself, this test would hang until the timeout.
+        let dir = Self.temporaryDirectory()
+        let notifier = WatchNotifier(configuration: .init(onConverged: NotificationCommand("while [ ! -e '\(dir)/go' ]; do sleep 0.05; done; echo done > '\(dir)/ran'"),
+                                                          timeout: 20, retryDelay: 0),
+                                     names: [try DomainName("victim.com")]) { _ in }
+        for event in Self.events([(.current, .current)]).flatMap({ $0 }) { notifier.enqueue(event) }
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/ran"))
+        #expect(FileManager.default.createFile(atPath: "\(dir)/go", contents: nil))
+        #expect(notifier.drain(timeout: 30))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/ran"))
+        #expect(notifier.deliveredCount == 1)
+    }
+
+    @Test func aFullBacklogDropsEventsAndSaysSoOnce() throws {
+        let dir = Self.temporaryDirectory()
+        let reports = Mutex<[String]>([])
+        var configuration = WatchNotifier.Configuration(onConverged: NotificationCommand("while [ ! -e '\(dir)/go' ]; do sleep 0.05; done"),
+                                                        timeout: 20, retryDelay: 0)
+        configuration.backlogLimit = 3
+        let notifier = WatchNotifier(configuration: configuration, names: [try DomainName("victim.com")]) { line in reports.withLock { $0.append(line) } }
+        let event = try #require(Self.events([(.current, .current)]).first?.first)
+        for _ in 0..<6 { notifier.enqueue(event) }
+        #expect(FileManager.default.createFile(atPath: "\(dir)/go", contents: nil))
+        #expect(notifier.drain(timeout: 30))
+        #expect(notifier.deliveredCount == 3)
+        let lines = reports.withLock { $0 }
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasPrefix("backlog: more than 3 notifications waiting; round 1's converged event dropped") == true)
+        #expect(lines.last == "backlog: 2 more notifications dropped")
+    }
 }

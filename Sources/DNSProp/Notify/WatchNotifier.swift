@@ -152,7 +152,7 @@ public final class WatchNotifier: Sendable {
         let finished = group.wait(timeout: .now() + timeout) == .success
         let suppressed = state.withLock { s -> [String: Int] in defer { s.suppressed = [:] }; return s.suppressed }
         for (target, n) in suppressed.sorted(by: { $0.key < $1.key }) {
-            report("\(target): \(n) more notification\(n == 1 ? "" : "s") failed")
+            report("\(target): \(n) more notification\(n == 1 ? "" : "s") \(target == "backlog" ? "dropped" : "failed")")
         }
         if !finished { report("notifications still running after \(Timestamp.duration(timeout)) were abandoned at exit") }
         return finished
