@@ -123,3 +123,6 @@ def test_failing_webhook_is_retried_once_and_reported_once(world):
             assert f"http://127.0.0.1:{hook.port}/" in failures[0]
             assert "s3cr3tToken" not in run.stderr               # the hook URL's secret is never shown
             assert ("HTTP 500" if status == 500 else "redirect not followed") in failures[0]
+            assert "\x1b" not in run.stderr
+            if status == 500:
+                assert "forced failure \\x1B[31mred" in failures[0]      # the reply's text, escaped

@@ -107,7 +107,8 @@ class Receiver:
                 if receiver.status is not None:
                     code = receiver.status
                     receiver.rejected.append((code, "forced"))
-                    self.reply(code, "forced failure", [("Location", "/elsewhere")] if 300 <= code < 400 else [])
+                    # The reply carries an escape sequence: dnsprop must show it escaped.
+                    self.reply(code, "forced failure \x1b[31mred", [("Location", "/elsewhere")] if 300 <= code < 400 else [])
                     return
                 code, reason, request = self.check(body, length)
                 if code != 200:
