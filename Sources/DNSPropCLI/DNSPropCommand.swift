@@ -11,6 +11,6 @@ struct DNSPropCommand: AsyncParsableCommand {
             for a domain and compares each answer with the truth.
             """,
         version: DNSPropVersion.string,
-        subcommands: [CheckCommand.self, WatchCommand.self, QueryCommand.self, ResolversCommand.self]
+        subcommands: [CheckCommand.self, WatchCommand.self, QueryCommand.self, ResolversCommand.self, ReportCommand.self]
     )
 }

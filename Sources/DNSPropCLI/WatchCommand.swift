@@ -20,6 +20,12 @@ struct WatchCommand: AsyncParsableCommand {
             On a terminal, keys: up/down, PgUp/PgDn, Home/End scroll; / filters by text; f shows \
             all, not current or failing resolvers; g changes the grouping; ? lists the keys; q quits.
 
+            Notifications: a change is a round (from the second on) in which some resolver's \
+            status or the outcome changed; converged fires once each time the outcome becomes \
+            converged. Commands run with your privileges; event data reaches them only as JSON on \
+            stdin and DNSPROP_* variables, never in the command line; the webhook URL is never \
+            printed. A failed notification is reported once and never changes the exit status.
+
             Exit status: 0 converged (with --until-propagated), or q pressed; 1 --max-wait passed first; \
             64 bad input; 130 interrupted (SIGINT); 143 terminated (SIGTERM).
             """
@@ -45,6 +51,8 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Output: table (full screen on a terminal, a log otherwise) or ndjson.")
     var format: WatchFormat = .table
 
+    @OptionGroup(title: "Notifications") var notify: NotifyOptions
+
     enum WatchFormat: String, ExpressibleByArgument, CaseIterable { case table, ndjson }
 
     func validate() throws {
@@ -55,6 +63,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
             guard untilPropagated else { throw ValidationError("--max-wait needs --until-propagated") }
         }
+        _ = try notify.configuration()
     }
 
     func run() async throws {
@@ -74,6 +83,11 @@ struct WatchCommand: AsyncParsableCommand {
                 if case .roundFinished(let round) = event, let failure = recorder.append(round) { Console.diagnostic("--record \(failure)") }
             }
         }
+        // Notifications: queued by the subscriber, delivered off the session's task.
+        let notifyConfiguration = try notify.configuration()
+        let notifier = notifyConfiguration.isEmpty ? nil
+            : WatchNotifier(configuration: notifyConfiguration, names: plan.names) { Console.diagnostic($0) }
+        notifier?.attach(to: session)
         // The first of: the session ending, q (0), SIGINT (130), SIGTERM (143).
         let (exits, exit) = AsyncStream<Int32>.makeStream()
         // Every way out (the session ending, q, SIGINT, SIGTERM) leaves through here, once:
@@ -143,6 +157,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
         var code: Int32 = 0
         for await c in exits { code = c; break }
+        // A converged event queued by the last round is still to be delivered: wait for it (bounded).
+        notifier?.drain(timeout: notify.drainTimeout)
         if code != 0 { throw ExitCode(code) }
     }
 }

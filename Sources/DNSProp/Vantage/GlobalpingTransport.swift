@@ -21,8 +21,11 @@ final class GlobalpingTransport: NSObject, URLSessionDataDelegate, @unchecked Se
     private let lock = NSLock()
     private var tasks: [Int: Pending] = [:]
     private var session: URLSession!
+    /// false: no redirect is followed at all (a webhook POST must not be replayed elsewhere).
+    private let followsRedirects: Bool
 
-    override init() {
+    init(followsRedirects: Bool = true) {
+        self.followsRedirects = followsRedirects
         super.init()
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
@@ -49,7 +52,7 @@ final class GlobalpingTransport: NSObject, URLSessionDataDelegate, @unchecked Se
 
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        if Self.sameOrigin(task.originalRequest?.url, request.url) {
+        if followsRedirects && Self.sameOrigin(task.originalRequest?.url, request.url) {
             completionHandler(request)
         } else {
             lock.withLock { tasks[task.taskIdentifier]?.failure = .redirectRefused(request.url?.absoluteString ?? "?") }
