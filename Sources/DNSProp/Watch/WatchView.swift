@@ -22,6 +22,8 @@ public struct WatchView: Sendable, Equatable {
     public var show: Show = .all
     public var grouping: Grouping = .statusAnswer
     public var showHelp = false
+    /// The world map above the list (`m`).
+    public var showMap = false
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct WatchView: Sendable, Equatable {
             show = Show.allCases[(Show.allCases.firstIndex(of: show)! + 1) % Show.allCases.count]; scroll = 0
         case .character("g"):
             grouping = Grouping.allCases[(Grouping.allCases.firstIndex(of: grouping)! + 1) % Grouping.allCases.count]; scroll = 0
+        case .character("m"): showMap.toggle(); scroll = 0
         case .character("?"): showHelp.toggle()
         default: break
         }
@@ -70,10 +73,10 @@ public struct WatchView: Sendable, Equatable {
         case resolver(address: ServerAddress)
     }
 
-    /// The body's lines, in order, for these rows.
-    public func lines(_ rows: [WatchState.Row]) -> [Line] {
+    /// The rows that the filter and `show` let through (the list's and the map's).
+    public func chosen(_ rows: [WatchState.Row]) -> [WatchState.Row] {
         let needle = filter.lowercased()
-        let chosen = rows.filter { row in
+        return rows.filter { row in
             let v = row.worst.verdict
             switch show {
             case .all: break
@@ -87,6 +90,11 @@ public struct WatchView: Sendable, Equatable {
                 .joined(separator: " ").lowercased()
             return haystack.contains(needle)
         }
+    }
+
+    /// The body's lines, in order, for these rows.
+    public func lines(_ rows: [WatchState.Row]) -> [Line] {
+        let chosen = self.chosen(rows)
         func answer(_ row: WatchState.Row) -> String { row.worst.verdict.answers.joined(separator: " ") }
         // Within a block: non-current ones that will hold out longest first, then failing ones, then current.
         func order(_ a: WatchState.Row, _ b: WatchState.Row) -> Bool {
@@ -148,6 +156,7 @@ public struct WatchView: Sendable, Equatable {
         "  /    filter by text (address, operator, country, answer); Enter keeps it, Esc clears it",
         "  f    show all / not current / failing",
         "  g    group by status+answer / continent / operator / none",
+        "  m    world map of the resolvers shown (on top of the list when there is room)",
         "  ?    this help (Esc closes)",
         "  q    quit with the timeline (Ctrl-C too)",
     ]
