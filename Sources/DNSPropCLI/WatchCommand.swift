@@ -92,7 +92,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
             exit.yield(code)
         }
-        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) { leave(0, false) } : nil
+        let screen = fullScreen ? WatchTerminalView(session: session, colour: !options.noColor && Console.useColour(fd: 1)) { leave(0, false) } : nil
         switch format {
         case .ndjson:
             session.subscribe { event in

@@ -85,11 +85,11 @@ class Pane:
     """One `dnsprop watch` in a tmux server of its own (a private socket)."""
     serial = itertools.count()
 
-    def __init__(self, world, width, height, colour=False):
+    def __init__(self, world, width, height, colour=False, extra=()):
         self.socket = f"dnsprop-e2e-21-{os.getpid()}-{next(Pane.serial)}"
         cmd = [dnsprop_binary(), "watch", "victim.example", "--resolvers", world["resolvers"],
                "--expect", f"A={CURRENT_A}", "--expect", "TXT=v=current", "--no-delegation",
-               "--timeout", "1", "--retries", "1", "--interval", "600"]
+               "--timeout", "1", "--retries", "1", "--interval", "600", *extra]
         env = ["env", "TERM=xterm-256color"] + ([] if colour else ["NO_COLOR=1"])
         if colour:
             env = ["env", "-u", "NO_COLOR", "TERM=xterm-256color"]
@@ -294,6 +294,13 @@ def test_map_in_colour_and_no_colour(world, pane):
     assert not re.search(r"\x1b\[[0-9;]*m", q.capture(escapes=True).replace("\x1b[0m", "").replace("\x1b[39m", "")), \
         q.capture(escapes=True)[:2000]
     assert "●" not in q.capture()
+    # --no-color does the same where NO_COLOR is not set.
+    r = pane(90, 28, colour=True, extra=("--no-color",))
+    r.first_round()
+    r.keys("m")
+    r.wait(lambda s: "C current 90" in s, "the map with --no-color")
+    assert not re.search(r"\x1b\[[0-9;]*m", r.capture(escapes=True).replace("\x1b[0m", "").replace("\x1b[39m", "")), \
+        r.capture(escapes=True)[:2000]
 
 
 def test_hostile_answers_and_names_are_escaped(world, pane):
