@@ -119,4 +119,23 @@ struct WatchMapTests {
         let text = lines.joined(separator: "\n")
         #expect(text.contains("T timeout 20") && !text.contains("current 90"))
     }
+
+    @Test func filterTypedOnTheMapNarrowsItsMarks() throws {
+        let state = WatchViewTests.world()
+        var view = WatchView()
+        _ = view.handle(.character("m"), page: 10)
+        for c in "/AU" { _ = view.handle(.character(c), page: 10) }
+        let screen = WatchScreen(width: 90, height: 28, colour: false)
+        let lines = screen.render(state, names: [], now: 1010, nextRound: nil, interval: 30, view: view)
+        let footer = try #require(lines.last)
+        #expect(footer.contains("map of 15 resolvers") && footer.contains("filter: AU▏"), "\(footer)")
+        // Only Australia is marked: one cell, at its point, with the worst status there.
+        let au = try #require(Coordinates.ofCountry("AU"))
+        let map = WatchMap.fitting(width: 90, height: 28 - 3 - 1 - 1)   // title, summary, blank; legend; footer
+        let cell = try #require(map.projection.cell(lat: au.lat, lon: au.lon, width: map.width, height: map.height))
+        let marks = lines.enumerated().flatMap { (row, line) in
+            Array(line).enumerated().filter { "CSPNDFRTE".contains($0.element) && row >= 3 && row < 3 + map.height }.map { [row - 3, $0.offset] }
+        }
+        #expect(marks == [[cell.row, cell.column + (90 - map.width) / 2]], "\(lines.joined(separator: "\n"))")
+    }
 }

@@ -51,7 +51,8 @@ public struct WatchScreen {
         if mapOnly {
             var footer = "  map of \(view.chosen(rows).count) resolvers · m list"
             if view.show != .all { footer += " · showing \(view.show.rawValue)" }
-            if !view.filter.isEmpty || view.editingFilter { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
+            if view.editingFilter { footer += " · filter: \(TerminalText.escape(view.filter))▏" }
+            else if !view.filter.isEmpty { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
             footer += " · / filter · f show · ? keys · q quit"
             while lines.count < height - 1 { lines.append("") }
             lines.append(paint(clip(footer, width), "2"))
