@@ -225,7 +225,7 @@ final class WatchTerminalView: Sendable {
             let chosen = view.withLock { $0.view }
             let frame = WatchScreen(width: size.width, height: size.height, colour: colour)
                 .frame(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval, view: chosen)
-            view.withLock { $0.view.scroll = min($0.view.scroll, frame.scroll); $0.page = frame.page }
+            view.withLock { $0.view.settle(drawn: chosen, shownScroll: frame.scroll); $0.page = frame.page }
             var lines = frame.lines
             if state.round == 0 { lines.append("checking…") }
             Terminal.draw(Array(lines.prefix(size.height)))

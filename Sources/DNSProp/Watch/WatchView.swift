@@ -64,6 +64,14 @@ public struct WatchView: Sendable, Equatable {
         return true
     }
 
+    /// After a frame drawn from the view `drawn` showed the body from `shownScroll` (the
+    /// scroll clamped to the body): keep that position, unless a key changed the view while
+    /// the frame was being made. Then the key's own frame, drawn next, clamps; taking the older
+    /// frame's position would undo the key (seen in tmux: a PageDown lost to the ticking redraw).
+    public mutating func settle(drawn: WatchView, shownScroll: Int) {
+        if self == drawn { scroll = shownScroll }
+    }
+
     /// One line of the screen's body.
     public enum Line: Sendable, Equatable {
         /// Resolvers collapsed into one line: same status and answer.
