@@ -123,7 +123,9 @@ class Pane:
         raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
 
     def first_round(self):
-        return self.wait(lambda s: "round 1" in s and "current ·" in s and ("STATUS" in s or "map of" in s), "round 1")
+        # The first round waits out the silent ones (--timeout 1, one retry); generous for loaded CI machines.
+        return self.wait(lambda s: "round 1" in s and "current ·" in s and ("STATUS" in s or "map of" in s), "round 1",
+                         timeout=90)
 
     def close(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
