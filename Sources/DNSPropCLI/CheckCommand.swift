@@ -30,6 +30,9 @@ struct CheckOptions: ParsableArguments {
 
     @OptionGroup var engine: EngineOptions
 
+    @Flag(name: .customLong("no-color"), help: "No colour on a terminal either (as NO_COLOR does); watch's map then marks statuses by letter.")
+    var noColor = false
+
     @Option(name: .customLong("min-current"), help: ArgumentHelp("Exit 0 when at least this percentage of answering resolvers' results is current.", valueName: "PERCENT"))
     var minCurrent: Double?
 
@@ -160,7 +163,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let outcome = report.outcome(minCurrent: options.minCurrent)
         switch format {
-        case .table: Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))
+        case .table: Console.out(CheckReportTable(colour: !options.noColor && Console.useColour(fd: 1)).render(report))
         case .json: Console.out(CheckReportJSON.document(report, outcome: outcome).serialized(pretty: true) + "\n")
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))

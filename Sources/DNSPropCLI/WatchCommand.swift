@@ -106,7 +106,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
             exit.yield(code)
         }
-        let screen = fullScreen ? WatchTerminalView(session: session, colour: Console.useColour(fd: 1)) { leave(0, false) } : nil
+        let screen = fullScreen ? WatchTerminalView(session: session, colour: !options.noColor && Console.useColour(fd: 1)) { leave(0, false) } : nil
         switch format {
         case .ndjson:
             session.subscribe { event in
@@ -241,7 +241,7 @@ final class WatchTerminalView: Sendable {
             let chosen = view.withLock { $0.view }
             let frame = WatchScreen(width: size.width, height: size.height, colour: colour)
                 .frame(state, names: session.plan.names, now: now, nextRound: session.nextRoundAt, interval: session.options.interval, view: chosen)
-            view.withLock { $0.view.scroll = min($0.view.scroll, frame.scroll); $0.page = frame.page }
+            view.withLock { $0.view.settle(drawn: chosen, shownScroll: frame.scroll); $0.page = frame.page }
             var lines = frame.lines
             if state.round == 0 { lines.append("checking…") }
             Terminal.draw(Array(lines.prefix(size.height)))

@@ -132,4 +132,26 @@ struct WatchViewTests {
         let text = keys.feed(Array("é\u{1B}[99zq".utf8))
         #expect(text == [.character("é"), .character("q")])
     }
+
+    /// The ticking redraw and a key can overlap: the frame is made from the view as it was,
+    /// the key moves the view meanwhile. Settling the older frame must not undo the key.
+    @Test func aKeyDuringARedrawIsNotUndoneByIt() {
+        let state = Self.world()
+        let screen = WatchScreen(width: 60, height: 20, colour: false)
+        var view = WatchView()
+        view.scroll = 28
+        let drawn = view                                                   // the tick takes its copy
+        let frame = screen.frame(state, names: [], now: 1010, nextRound: nil, interval: 30, view: drawn)
+        #expect(frame.scroll == 28)
+        _ = view.handle(.pageDown, page: frame.page)                       // PageDown arrives meanwhile
+        let moved = view.scroll
+        #expect(moved > 28)
+        view.settle(drawn: drawn, shownScroll: frame.scroll)               // the tick's frame is written
+        #expect(view.scroll == moved)
+        // Without a key in between, the frame's clamped position is kept (End → the last page).
+        _ = view.handle(.end, page: frame.page)
+        let atEnd = screen.frame(state, names: [], now: 1010, nextRound: nil, interval: 30, view: view)
+        view.settle(drawn: view, shownScroll: atEnd.scroll)
+        #expect(view.scroll == atEnd.scroll && atEnd.scroll < 1000)
+    }
 }

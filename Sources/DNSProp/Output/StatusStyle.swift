@@ -11,6 +11,22 @@ public enum StatusStyle {
         }
     }
 
+    /// The status's one-letter mark, where colour is off and a letter must tell statuses apart
+    /// (the watch screen's map): C S P N D F R T E.
+    public static func letter(_ status: VerdictStatus) -> Character {
+        switch status {
+        case .current: return "C"
+        case .stale: return "S"
+        case .parked: return "P"
+        case .nxdomain: return "N"
+        case .nodata: return "D"
+        case .servfail: return "F"
+        case .refused: return "R"
+        case .timeout: return "T"
+        case .error: return "E"
+        }
+    }
+
     /// `text` in the status's colour when `colour` is on.
     public static func paint(_ text: String, _ status: VerdictStatus, colour: Bool) -> String {
         colour ? "\u{1B}[\(sgr(status))m\(text)\u{1B}[0m" : text

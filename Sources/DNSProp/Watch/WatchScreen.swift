@@ -41,6 +41,24 @@ public struct WatchScreen {
         if let note = state.roundNote { lines.append(paint(clip(TerminalText.escape(note), width), "33")) }
         lines.append("")
 
+        // The map (`m`): above the list when at least a few list lines fit under it, else alone.
+        var mapOnly = false
+        if view.showMap && !view.showHelp {
+            let mapLines = mapBlock(rows, view: view, room: height - lines.count - 1)
+            lines += mapLines.lines
+            mapOnly = mapLines.alone
+        }
+        if mapOnly {
+            var footer = "  map of \(view.chosen(rows).count) resolvers · m list"
+            if view.show != .all { footer += " · showing \(view.show.rawValue)" }
+            if view.editingFilter { footer += " · filter: \(TerminalText.escape(view.filter))▏" }
+            else if !view.filter.isEmpty { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
+            footer += " · / filter · f show · ? keys · q quit"
+            while lines.count < height - 1 { lines.append("") }
+            lines.append(paint(clip(footer, width), "2"))
+            return (lines, 0, 1)
+        }
+
         // Columns: marker, status, resolver, operator, question, answer, TTL, changed.
         let statusW = 8, resolverW = min(22, max(15, width / 5)), operatorW = width >= 110 ? 16 : 0
         let questionW = width >= 90 ? 20 : 0, ttlW = 6, changedW = 9
@@ -87,7 +105,7 @@ public struct WatchScreen {
         if view.grouping != .statusAnswer { footer += " · grouped by \(view.grouping.rawValue)" }
         if view.editingFilter { footer += " · filter: \(TerminalText.escape(view.filter))▏" }
         else if !view.filter.isEmpty { footer += " · filter \"\(TerminalText.escape(view.filter))\"" }
-        footer += " · ↑↓ PgUp PgDn · / filter · f show · g group · ? keys · q quit"
+        footer += " · ↑↓ PgUp PgDn · / filter · f show · g group · m map · ? keys · q quit"
         lines += adviceLines
         lines.append(paint(clip(footer, width), "2"))
         return (lines, scroll, page)
@@ -115,6 +133,20 @@ public struct WatchScreen {
         if questionW > 0 { line += pad(clip("\(v.name.text) \(v.isDelegationCheck ? "NS(deleg)" : v.type.name)", questionW), questionW) + " " }
         line += pad(clip(TerminalText.escape(answer), answerW), answerW) + " " + pad(ttl, ttlW) + " " + changed
         return StatusStyle.paint(clip(line, width), v.status, colour: colour)
+    }
+
+    /// The map and its legend in `room` lines (the footer excluded). `alone` when no list
+    /// line fits under them: small screens show the map or the list, `m` switches.
+    func mapBlock(_ rows: [WatchState.Row], view: WatchView, room: Int) -> (lines: [String], alone: Bool) {
+        let placed = view.chosen(rows).map { (resolver: $0.resolver, status: $0.worst.verdict.status) }
+        // Under 30 lines the map takes them all; above, the list keeps two fifths (header + rows).
+        let listRoom = room >= 30 ? max(8, room * 2 / 5) : 0
+        let map = WatchMap.fitting(width: width, height: max(1, room - listRoom - 1))
+        let indent = String(repeating: " ", count: max(0, (width - map.width) / 2))
+        let unplaced = map.marks(placed).unplaced
+        var out = map.render(placed, colour: colour).map { indent + $0 }
+        out.append("  " + WatchMap.legend(placed, unplaced: unplaced, colour: colour, width: width - 2))
+        return (out, listRoom == 0)
     }
 
     func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }

@@ -22,6 +22,8 @@ public struct WatchView: Sendable, Equatable {
     public var show: Show = .all
     public var grouping: Grouping = .statusAnswer
     public var showHelp = false
+    /// The world map above the list (`m`).
+    public var showMap = false
 
     public init() {}
 
@@ -54,11 +56,20 @@ public struct WatchView: Sendable, Equatable {
             show = Show.allCases[(Show.allCases.firstIndex(of: show)! + 1) % Show.allCases.count]; scroll = 0
         case .character("g"):
             grouping = Grouping.allCases[(Grouping.allCases.firstIndex(of: grouping)! + 1) % Grouping.allCases.count]; scroll = 0
+        case .character("m"): showMap.toggle(); scroll = 0
         case .character("?"): showHelp.toggle()
         default: break
         }
         scroll = max(0, scroll)
         return true
+    }
+
+    /// After a frame drawn from the view `drawn` showed the body from `shownScroll` (the
+    /// scroll clamped to the body): keep that position, unless a key changed the view while
+    /// the frame was being made. Then the key's own frame, drawn next, clamps; taking the older
+    /// frame's position would undo the key (seen in tmux: a PageDown lost to the ticking redraw).
+    public mutating func settle(drawn: WatchView, shownScroll: Int) {
+        if self == drawn { scroll = shownScroll }
     }
 
     /// One line of the screen's body.
@@ -70,10 +81,10 @@ public struct WatchView: Sendable, Equatable {
         case resolver(address: ServerAddress)
     }
 
-    /// The body's lines, in order, for these rows.
-    public func lines(_ rows: [WatchState.Row]) -> [Line] {
+    /// The rows that the filter and `show` let through (the list's and the map's).
+    public func chosen(_ rows: [WatchState.Row]) -> [WatchState.Row] {
         let needle = filter.lowercased()
-        let chosen = rows.filter { row in
+        return rows.filter { row in
             let v = row.worst.verdict
             switch show {
             case .all: break
@@ -87,6 +98,11 @@ public struct WatchView: Sendable, Equatable {
                 .joined(separator: " ").lowercased()
             return haystack.contains(needle)
         }
+    }
+
+    /// The body's lines, in order, for these rows.
+    public func lines(_ rows: [WatchState.Row]) -> [Line] {
+        let chosen = self.chosen(rows)
         func answer(_ row: WatchState.Row) -> String { row.worst.verdict.answers.joined(separator: " ") }
         // Within a block: non-current ones that will hold out longest first, then failing ones, then current.
         func order(_ a: WatchState.Row, _ b: WatchState.Row) -> Bool {
@@ -148,6 +164,7 @@ public struct WatchView: Sendable, Equatable {
         "  /    filter by text (address, operator, country, answer); Enter keeps it, Esc clears it",
         "  f    show all / not current / failing",
         "  g    group by status+answer / continent / operator / none",
+        "  m    world map of the resolvers shown (on top of the list when there is room)",
         "  ?    this help (Esc closes)",
         "  q    quit with the timeline (Ctrl-C too)",
     ]
