@@ -109,3 +109,28 @@ struct DNSSECResolverTests {
         #expect(blocked.reason == "SERVFAIL (EDE 15 (Blocked): policy)")
     }
 }
+
+/// The watch screen renders what the classifier and the chain of trust decided.
+@Suite("DNSSEC in watch")
+struct DNSSECWatchTests {
+    @Test func screenShowsTheBrokenChainAndTheDNSSECServfail() throws {
+        let resolver = Resolver(address: try ServerAddress(parsing: "192.0.2.1"), operatorName: "One")
+        var v = Verdict(resolver: resolver, question: CheckQuestion(name: try DomainName("victim.com"), type: .a), status: .servfail,
+                        reason: "", rcode: .servFail, checkedAt: 1000)
+        v.dnssecFailure = DNSSECFailure(evidence: .checkingDisabled, extendedErrors: [ExtendedDNSError(infoCode: 9, extraText: "\u{1B}[2J")],
+                                        checkingDisabledAnswer: "192.0.2.10")
+        v.reason = v.dnssecFailure!.reason
+        var truth = Truth(name: try DomainName("victim.com"), type: .a, answer: .data([]),
+                          source: .authoritative(zone: "victim.com.", servers: [], serial: 1), notes: [], failure: nil)
+        truth.dnssec = DNSSECValidation(state: .bogus, finding: "DS at com. matches no DNSKEY of victim.com. (DS key tag 1; victim.com. has DNSKEY 2 (KSK))", trail: [])
+        let report = PropagationReport(startedAt: 1000, finishedAt: 1000, names: [truth.name],
+                                       questions: [QuestionReport(question: CheckQuestion(name: truth.name, type: .a), truth: truth, verdicts: [v])],
+                                       resolverCount: 1)
+        var state = WatchState(started: 1000)
+        state.update(with: report)
+        let lines = WatchScreen(width: 160, height: 24, colour: false).render(state, names: [truth.name], now: 1001, nextRound: nil, interval: 30)
+        #expect(lines.contains { $0.hasPrefix("DNSSEC: bogus — DS at com. matches no DNSKEY of victim.com.") }, "\(lines)")
+        #expect(lines.contains { $0.contains("SERVFAIL — DNSSEC bogus (EDE 9 (DNSKEY Missing): \\x1B[2J)") }, "\(lines)")
+        #expect(lines.allSatisfy { !$0.unicodeScalars.contains("\u{1B}") })
+    }
+}
