@@ -158,6 +158,25 @@ struct DNSSECChainTests {
         #expect(v.trail.last == "test.: no DS for victim.test. (signed denial)", "\(v.trail)")
     }
 
+    /// A DS only of an algorithm ldns cannot check (private algorithm 253): unsigned, as
+    /// validators treat it (RFC 4035 §5.2), not bogus.
+    @Test(.timeLimit(.minutes(1)))
+    func dsOfAnUnknownAlgorithmIsInsecure() async throws {
+        let s = try Signed(block: 6) { dir, host in
+            let key = try ZoneSigner.key("victim.test.", in: dir)
+            let unknown = ResourceRecord(owner: "victim.test.", type: .ds, ttl: 3600,
+                                         rdataFields: [key.ds.rdataFields[0], "253", "2", key.ds.rdataFields[3]])
+            return (unknown, try ZoneSigner.sign("victim.test.", Signed.victimZone(host), key: key, in: dir))
+        }
+        defer { s.stop() }
+        let engine = IterationBudgetTests.engine()
+        defer { engine.shutdown() }
+        let resolver = IterativeResolver(engine: engine, options: s.world.options([s.hosts[0]]))
+        let (_, result) = try await s.validate("victim.test", resolver: resolver)
+        #expect(result?.state == .insecure, "\(String(describing: result))")
+        #expect(result?.trail.last?.contains("ldns cannot check") == true)
+    }
+
     /// The IANA anchor against a root that is not IANA's: the root itself fails.
     @Test(.timeLimit(.minutes(1)))
     func rootThatMatchesNoAnchorKey() async throws {

@@ -86,6 +86,10 @@ public struct ChainOfTrust: Sendable {
                 let dsCheck = DNSSECVerifier.verify(rrset: ds, signatures: dsSigs, keys: keys, at: now())
                 guard dsCheck.isValid else { return result(.bogus, Self.describe(dsCheck, rrset: ds, signer: parent)) }
                 trail.append("\(parent): DS for \(zone) (\(Self.dsTags(ds))) signed by \(parent)")
+                guard ds.contains(where: DNSSECVerifier.canCheck) else {
+                    trail.append("\(parent): every DS for \(zone) uses a key algorithm or digest type ldns cannot check (treated as unsigned, RFC 4035 §5.2)")
+                    return result(.insecure, nil)
+                }
                 if dnskeys.isEmpty {
                     return result(.bogus, "DS at \(parent) for \(zone) (\(Self.dsTags(ds))) but \(zone) has no DNSKEY records")
                 }

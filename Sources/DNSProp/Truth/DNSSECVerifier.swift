@@ -110,6 +110,15 @@ public enum DNSSECVerifier {
         return matched
     }
 
+    /// Whether ldns can check a DS record: its key algorithm (`ldns_key_algo_supported`) and
+    /// its digest type (1 SHA-1, 2 SHA-256, 4 SHA-384). A zone whose DS records are all of
+    /// kinds a validator cannot check is treated as unsigned (RFC 4035 §5.2).
+    public static func canCheck(ds: ResourceRecord) -> Bool {
+        guard ds.type == .ds, ds.rdataFields.count >= 4, let algorithm = Int32(ds.rdataFields[1]),
+              let digest = Int(ds.rdataFields[2]) else { return false }
+        return [1, 2, 4].contains(digest) && ldns_key_algo_supported(algorithm) != 0
+    }
+
     /// The key tag of a DNSKEY (RFC 4034 Appendix B), nil when ldns cannot read the record.
     public static func keyTag(_ dnskey: ResourceRecord) -> UInt16? {
         guard dnskey.type == .dnskey else { return nil }
