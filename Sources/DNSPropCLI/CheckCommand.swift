@@ -22,6 +22,9 @@ struct CheckOptions: ParsableArguments {
     @Option(name: .customLong("root-hints"), help: ArgumentHelp("Start iteration from these root servers (root hints format) instead of IANA's.", valueName: "FILE"))
     var rootHints: String?
 
+    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Validate the truth's DNSSEC chain from these root DS or DNSKEY records (zone-file lines) instead of IANA's root KSKs.", valueName: "FILE"))
+    var trustAnchor: String?
+
     @Option(name: .customLong("expect"), help: ArgumentHelp("State the truth instead of asking the authoritative servers (repeatable): A=203.0.113.10, NS=ns1.example.com.", valueName: "TYPE=VALUE"))
     var expectations: [String] = []
 
@@ -111,6 +114,13 @@ struct CheckOptions: ParsableArguments {
                 plan.iteration.rootHints = try RootHints.parse(try FileText.read(rootHints), source: rootHints)
             } catch {
                 throw usageFailure("--root-hints: \(error)")
+            }
+        }
+        if let trustAnchor {
+            do {
+                plan.trustAnchor = try TrustAnchor.parse(try FileText.read(trustAnchor)).get()
+            } catch {
+                throw usageFailure("--trust-anchor \(TerminalText.escape(trustAnchor)): \(error)")
             }
         }
         if let parkingFile {

@@ -32,6 +32,8 @@ public struct PropagationCheck: Sendable {
         public var requestNSID = true
         /// Cache purge pages by service, for advice on stale and parked answers.
         public var purgePages: [String: PurgePage] = PurgePage.bundled
+        /// Validate each truth's chain of trust from this anchor (`--trust-anchor`); nil: do not.
+        public var trustAnchor: TrustAnchor? = .ianaRoot
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -52,13 +54,21 @@ public struct PropagationCheck: Sendable {
         let started = WallClock.now()
         progress?("establishing the truth")
         let iterative = IterativeResolver(engine: engine, options: plan.iteration, cache: plan.delegationCache)
-        let truths = await establishTruth(iterative)
+        var truths = await establishTruth(iterative)
+        if let anchor = plan.trustAnchor {
+            // One truth after another: the later ones find the zones' keys in the cache.
+            progress?("validating the chain of trust")
+            let chain = ChainOfTrust(resolver: iterative, anchor: anchor)
+            for i in truths.indices { truths[i].truth.dnssec = await chain.validate(truths[i].truth) }
+        }
         let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
         let classifier = VerdictClassifier(signatures: plan.signatures)
         var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
 
         // Every resolver × every question, plus a SERVFAIL asked again once.
-        let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: plan.requestNSID ? .recursiveWithNSID : .recursive) }
+        var options: QueryOptions = plan.requestNSID ? .recursiveWithNSID : .recursive
+        options.authenticatedData = true
+        let templates = truths.map { try? QueryTemplate(name: $0.truth.name, type: $0.truth.type, options: options) }
         let asked = truths.indices.filter { templates[$0] != nil }
         if plan.askLocally {
             let deferred = plan.deferred
@@ -87,11 +97,14 @@ public struct PropagationCheck: Sendable {
                     retried.insert(servfails[i])
                 }
             }
+            let checkingDisabled = await askWithCheckingDisabled(&results, fanOut: fanOut, progress: progress)
             for r in results {
                 let (resolver, slot) = fanOut.owner(of: r.index)
                 let t = truths[asked[slot]]
-                verdicts[asked[slot]].append(classifier.classify(.init(resolver: resolver, result: r, truth: t.truth, kind: t.kind,
-                                                                       retriedAfterServfail: retried.contains(r.index))))
+                var input = VerdictClassifier.Input(resolver: resolver, result: r, truth: t.truth, kind: t.kind,
+                                                    retriedAfterServfail: retried.contains(r.index))
+                input.checkingDisabledResult = checkingDisabled[r.index]
+                verdicts[asked[slot]].append(classifier.classify(input))
             }
         }
         // Remote probes: the same truths, the same classifier.
@@ -123,6 +136,44 @@ public struct PropagationCheck: Sendable {
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }
+
+    /// Every request still answered SERVFAIL, asked once more with CD=1 (RFC 4035 §3.2.2):
+    /// a resolver that answers then failed DNSSEC validation, not resolution. By request index.
+    /// Where CD=1 is answered, the question is asked once more as before (CD=0): Knot Resolver
+    /// answers SERVFAIL, without any Extended DNS Error, two or three times in a row for a zone
+    /// whose keys it has not (or no longer) cached, and then answers; such an answer replaces
+    /// the SERVFAIL in `results` and is no DNSSEC failure.
+    func askWithCheckingDisabled(_ results: inout [QueryResult], fanOut: ResolverFanOut,
+                                 progress: (@Sendable (String) -> Void)?) async -> [Int: QueryResult] {
+        let servfails = results.filter { $0.message?.rcode == .servFail }.map(\.index)
+        guard !servfails.isEmpty else { return [:] }
+        progress?("asking \(servfails.count) SERVFAIL answers again with checking disabled")
+        var requests: [QueryRequest] = []
+        var indices: [Int] = []
+        for i in servfails {
+            let request = fanOut.requests[i]
+            var options = request.query.options
+            options.checkingDisabled = true
+            guard let name = DomainName(presentation: request.query.question.name),
+                  let template = try? QueryTemplate(name: name, type: request.query.question.type, options: options) else { continue }
+            requests.append(QueryRequest(server: request.server, query: template))
+            indices.append(i)
+        }
+        let answers = await engine.results(for: requests)
+        var out: [Int: QueryResult] = [:]
+        for (k, r) in answers.enumerated() { out[indices[k]] = r }
+        let confirm = out.filter { $0.value.message.map { $0.rcode == .noError || $0.rcode == .nxDomain } == true }.keys.sorted()
+        guard !confirm.isEmpty else { return out }
+        let again = await engine.results(for: confirm.map { fanOut.requests[$0] })
+        for (k, r) in again.enumerated() where r.message != nil && r.message?.rcode != .servFail {
+            var answer = r
+            answer.index = confirm[k]
+            answer.attempts += results[confirm[k]].attempts
+            results[confirm[k]] = answer
+            out[confirm[k]] = nil
+        }
+        return out
+    }
 
     func establishTruth(_ iterative: IterativeResolver) async -> [PlannedTruth] {
         let finder = TruthFinder(resolver: iterative)

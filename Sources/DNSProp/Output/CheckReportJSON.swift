@@ -19,6 +19,7 @@ public enum CheckReportJSON {
         case nil: pairs += [("negative", .null), ("answers", .array((t.expectedValues ?? []).map { .string($0) }))]
         }
         pairs += [("notes", .array(t.notes.map { .string($0) })), ("error", .optional(t.failure))]
+        pairs.append(("dnssec", t.dnssec.map(DNSSECReport.json) ?? .null))
         return .object(pairs)
     }
 
@@ -33,7 +34,7 @@ public enum CheckReportJSON {
     }
 
     public static func verdict(_ v: Verdict) -> JSONValue {
-        .object([
+        let base: [(String, JSONValue)] = [
             ("resolver", ResolverJSON.object(v.resolver)),
             ("name", .string(v.name.text)),
             ("type", .string(v.type.name)),
@@ -58,7 +59,8 @@ public enum CheckReportJSON {
             ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
             ("servedPastExpiry", .bool(v.servedPastExpiry)),
             ("purge", purge(v.purge)),
-        ])
+        ]
+        return .object(base + DNSSECReport.pairs(v))
     }
 
     /// The summary and the decision `VerdictPolicy` drew from it (`outcome`), which

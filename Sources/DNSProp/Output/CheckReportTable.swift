@@ -44,6 +44,7 @@ public struct CheckReportTable {
             let truth = q.truth
             out += "\n" + paint(TextTable.clip(TerminalText.escape(truthLine(truth)), to: 80), .bold) + "\n"
             for note in truth.notes { out += TextTable.clip("  note: " + TerminalText.escape(note), to: 80) + "\n" }
+            if let d = truth.dnssec { out += Self.wrap("  " + TerminalText.escape(DNSSECReport.line(d)), width: 80).map { $0 + "\n" }.joined() }
             // A SITE column (the NSID) when any resolver named its site.
             let showSite = q.verdicts.contains { $0.site != nil }
             var table = TextTable(headers: ["STATUS", "RESOLVER", "OPERATOR", "ANSWER", "TTL", "EXPIRES"] + (showSite ? ["SITE"] : []))
@@ -77,6 +78,7 @@ public struct CheckReportTable {
                 }
             }
             out += purgeFootnotes(sorted)
+            if let line = DNSSECReport.authenticatedLine(sorted) { out += Self.wrap(TerminalText.escape(line), width: 80).map { $0 + "\n" }.joined() }
         }
         return out
     }

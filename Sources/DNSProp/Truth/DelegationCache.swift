@@ -16,6 +16,8 @@ public final class DelegationCache: Sendable {
         var parentNS: [String]
         var parentZone: DomainName?
         var expires: Double
+        /// The DS RRset (or proof of none) the parent's referral carried, with its RRSIGs (ChainOfTrust).
+        var ds: Message? = nil
     }
 
     struct Addresses: Sendable {
@@ -36,6 +38,13 @@ public final class DelegationCache: Sendable {
         var rtt: [ServerAddress: Double] = [:]
         /// Walks in progress for a user's name, joined by concurrent truths for the same name.
         var flights: [DomainName: Task<IterativeResolver.Delegation, any Error>] = [:]
+        /// DNSKEY sets and signed answers the chain of trust asked for (ChainOfTrust), by "name type".
+        var signed: [String: NameEntrySigned] = [:]
+    }
+
+    struct NameEntrySigned: Sendable {
+        var message: Message
+        var expires: Double
     }
 
     private let state = Protected(State())
@@ -60,6 +69,7 @@ public final class DelegationCache: Sendable {
             s.addresses.removeAll()
             s.names.removeAll()
             s.rtt.removeAll()
+            s.signed.removeAll()
         }
     }
 
@@ -157,6 +167,31 @@ public final class DelegationCache: Sendable {
 
     func endFlight(for name: DomainName) {
         state.withLock { s in _ = s.flights.removeValue(forKey: name) }
+    }
+
+    // MARK: DNSSEC (ChainOfTrust)
+
+    /// The unexpired cut for exactly `zone`.
+    func cut(of zone: DomainName) -> Cut? {
+        let t = now()
+        return state.withLock { s in s.cuts[zone].flatMap { $0.expires > t ? $0 : nil } }
+    }
+
+    /// The DS answer the parent's referral to `zone` carried, while the cut lasts.
+    func referralDS(for zone: DomainName) -> Message? { cut(of: zone)?.ds }
+
+    func signedAnswer(_ name: DomainName, _ type: RecordType) -> Message? {
+        let t = now()
+        return state.withLock { s in s.signed["\(name.text) \(type.rawValue)"].flatMap { $0.expires > t ? $0.message : nil } }
+    }
+
+    func store(signedAnswer m: Message, _ name: DomainName, _ type: RecordType, ttl: Double) {
+        guard ttl > 0 else { return }
+        let expires = now() + ttl
+        state.withLock { s in
+            Self.makeRoom(&s.signed, max: maxEntries, now: now()) { $0.expires }
+            s.signed["\(name.text) \(type.rawValue)"] = NameEntrySigned(message: m, expires: expires)
+        }
     }
 
     // MARK: round-trip times

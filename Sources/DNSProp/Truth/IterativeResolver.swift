@@ -168,9 +168,9 @@ public struct IterativeResolver: Sendable {
     /// answered within `nextServerAfter` (3 × its RTT when known). Unusable answers
     /// are reported as lame.
     func askOneAtATime(_ targets: [(String, ServerAddress)], _ name: DomainName, _ type: RecordType,
-                       zone: DomainName, budget: LookupBudget,
+                       zone: DomainName, budget: LookupBudget, options: QueryOptions = .authoritative,
                        usable: @escaping @Sendable (Message) -> String?) async -> OneAnswer {
-        guard !targets.isEmpty, let template = try? QueryTemplate(name: name, type: type, options: .authoritative) else {
+        guard !targets.isEmpty, let template = try? QueryTemplate(name: name, type: type, options: options) else {
             return OneAnswer(message: nil, server: "", lame: [], exceeded: nil)
         }
         let race = ServerRace(targets: ordered(targets), template: template, zone: zone, resolver: self, budget: budget, usable: usable)
@@ -242,7 +242,9 @@ public struct IterativeResolver: Sendable {
                                                                            reason: "no address for any name server (no glue, and none found by look-up)")])
             }
             let here = zone
-            let answer = await askOneAtATime(targets, name, .ns, zone: zone, budget: budget) { m in
+            // DO set: a signed parent's referral then carries the child's DS RRset (or the proof
+            // that there is none), which the chain of trust needs without another query.
+            let answer = await askOneAtATime(targets, name, .ns, zone: zone, budget: budget, options: ChainOfTrust.walkOptions) { m in
                 if case .lame(let why) = Self.classify(m, for: name, at: here) { return why }
                 return nil
             }
@@ -300,7 +302,8 @@ public struct IterativeResolver: Sendable {
                 }
                 let ttl = min(Double(nsRecords.map(\.ttl).min() ?? 0), options.maxCacheTTL)
                 expires = min(expires, cache.now() + ttl)
-                cache.store(DelegationCache.Cut(zone: cut, servers: next, parentNS: nsNames, parentZone: zone, expires: cache.now() + ttl))
+                cache.store(DelegationCache.Cut(zone: cut, servers: next, parentNS: nsNames, parentZone: zone, expires: cache.now() + ttl,
+                                                ds: ChainOfTrust.referralDS(m, for: cut)))
                 parentZone = zone
                 parentNS = nsNames
                 zone = cut

@@ -27,6 +27,8 @@ public struct Truth: Sendable {
     /// Disagreements between authoritative servers, lame servers, parent/child NS differences.
     public var notes: [String]
     public var failure: String?
+    /// The chain of trust from the trust anchor to this answer (`ChainOfTrust`); nil when not validated.
+    public var dnssec: DNSSECValidation? = nil
 }
 
 /// Establishes truths by asking every authoritative server of a zone.

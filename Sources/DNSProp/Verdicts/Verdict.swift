@@ -88,6 +88,12 @@ public struct Verdict: Sendable {
     public var servedPastExpiry: Bool = false
     /// Stale or parked at a service that offers a cache purge: where, and what to flush.
     public var purge: PurgeAdvice?
+    /// The AD bit of the answer: the resolver validated it with DNSSEC (it was asked with AD=1).
+    public var authenticatedData: Bool = false
+    /// Extended DNS Errors (RFC 8914) the answer carried. Network text inside: escape.
+    public var extendedErrors: [ExtendedDNSError] = []
+    /// A SERVFAIL that is a DNSSEC validation failure (it answers with CD=1); see `DNSSECFailure`.
+    public var dnssecFailure: DNSSECFailure? = nil
 
     public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
                 ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,

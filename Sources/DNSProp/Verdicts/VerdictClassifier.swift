@@ -11,6 +11,8 @@ public struct VerdictClassifier: Sendable {
         public var truth: Truth
         public var kind: CheckQuestion.Kind
         public var retriedAfterServfail: Bool
+        /// A SERVFAIL asked again with CD=1 (checking disabled): what came back.
+        public var checkingDisabledResult: QueryResult? = nil
         public init(resolver: Resolver, result: QueryResult, truth: Truth, kind: CheckQuestion.Kind = .record, retriedAfterServfail: Bool = false) {
             self.resolver = resolver
             self.result = result
@@ -39,6 +41,8 @@ public struct VerdictClassifier: Sendable {
         }
         v.rcode = message.rcode
         v.site = message.nsidSite
+        v.authenticatedData = message.header.flags.contains(.ad)
+        v.extendedErrors = message.edns?.extendedErrors ?? []
         let filtering = input.resolver.tags.contains(.filtering) ? " (a filtering resolver)" : ""
         let chain = AnswerChain.extract(from: message.answers, name: q.name, type: q.type)
         v.answers = chain.map { $0.type == q.type ? $0.rdata : "\($0.type.name) \($0.rdata)" }
@@ -46,7 +50,14 @@ public struct VerdictClassifier: Sendable {
         switch message.rcode {
         case .servFail:
             v.status = .servfail
-            v.reason = "SERVFAIL" + (input.retriedAfterServfail ? " (also when asked again)" : "")
+            if let cause = DNSSECFailure.classify(servfail: message, checkingDisabled: input.checkingDisabledResult) {
+                v.dnssecFailure = cause
+                v.reason = cause.reason
+            } else {
+                v.reason = "SERVFAIL" + DNSSECFailure.extendedErrorText(v.extendedErrors)
+                    + (input.retriedAfterServfail ? " (also when asked again)" : "")
+                    + (input.checkingDisabledResult != nil ? "; SERVFAIL with checking disabled too, so not a DNSSEC failure" : "")
+            }
             return v
         case .refused:
             v.status = .refused

@@ -39,6 +39,14 @@ public struct WatchScreen {
         }
         lines.append(clip(summary, width))
         if let note = state.roundNote { lines.append(paint(clip(TerminalText.escape(note), width), "33")) }
+        // A broken DNSSEC chain of the truth (ChainOfTrust): each distinct finding once, at most two.
+        var findings: [String] = []
+        for t in state.lastReport?.truths ?? [] {
+            guard let d = t.dnssec, d.state == .bogus else { continue }
+            let line = DNSSECReport.line(d)
+            if !findings.contains(line) { findings.append(line) }
+        }
+        for f in findings.prefix(2) { lines.append(paint(clip(TerminalText.escape(f), width), "31")) }
         lines.append("")
 
         // The map (`m`): above the list when at least a few list lines fit under it, else alone.

@@ -154,6 +154,9 @@ public struct QueryOptions: Hashable, Sendable {
     public var ednsUDPSize: UInt16?
     /// Options sent in the OPT record (only with EDNS), e.g. an empty NSID (RFC 5001).
     public var ednsOptions: [EDNSOption]
+    /// AD in the query: the resolver is to say in its answer's AD bit whether it validated
+    /// the data, without DO's signatures (RFC 6840 §5.7).
+    public var authenticatedData = false
 
     public init(recursionDesired: Bool = true, checkingDisabled: Bool = false,
                 dnssecOK: Bool = false, ednsUDPSize: UInt16? = 1232, ednsOptions: [EDNSOption] = []) {
@@ -208,6 +211,7 @@ enum QueryEncoder {
         ldns_pkt_set_id(packet, 0)
         ldns_pkt_set_rd(packet, options.recursionDesired)
         ldns_pkt_set_cd(packet, options.checkingDisabled)
+        ldns_pkt_set_ad(packet, options.authenticatedData)
         if let size = options.ednsUDPSize {
             // Set the size whenever EDNS is on: with only DO set, ldns would advertise 0.
             ldns_pkt_set_edns_udp_size(packet, size)
