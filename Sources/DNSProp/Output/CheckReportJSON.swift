@@ -19,6 +19,7 @@ public enum CheckReportJSON {
         case nil: pairs += [("negative", .null), ("answers", .array((t.expectedValues ?? []).map { .string($0) }))]
         }
         pairs += [("notes", .array(t.notes.map { .string($0) })), ("error", .optional(t.failure))]
+        pairs.append(("geo", GeoJSON.truth(t.geo)))
         return .object(pairs)
     }
 
@@ -58,6 +59,7 @@ public enum CheckReportJSON {
             ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
             ("servedPastExpiry", .bool(v.servedPastExpiry)),
             ("purge", purge(v.purge)),
+            ("geo", GeoJSON.match(v.geo)),
         ])
     }
 

@@ -27,6 +27,9 @@ public struct Truth: Sendable {
     /// Disagreements between authoritative servers, lame servers, parent/child NS differences.
     public var notes: [String]
     public var failure: String?
+    /// What the authority gives to other networks (CDN and GeoDNS names): set by
+    /// `GeoTruthFinder` when some resolver's answer differs from `answer`.
+    public var geo: GeoTruth? = nil
 }
 
 /// Establishes truths by asking every authoritative server of a zone.

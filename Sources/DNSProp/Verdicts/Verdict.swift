@@ -88,6 +88,8 @@ public struct Verdict: Sendable {
     public var servedPastExpiry: Bool = false
     /// Stale or parked at a service that offers a cache purge: where, and what to flush.
     public var purge: PurgeAdvice?
+    /// Current only because the answer varies by location (CDN, GeoDNS): how it was matched.
+    public var geo: GeoMatch?
 
     public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
                 ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,
