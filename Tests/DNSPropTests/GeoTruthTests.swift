@@ -303,4 +303,26 @@ struct GeoTruthTests {
         let oldCNAME = ResourceRecord(owner: "www.shop.test.", type: .cname, ttl: 60, rdataFields: ["old-cdn.test."])
         #expect(verdict([oldCNAME, Self.a("10.1.1.1", owner: "old-cdn.test.")]).status == .stale)
     }
+
+    // MARK: Rendering: the table, JSON and the watch say "varies by location"
+
+    @Test func tableJSONAndWatchSayItVariesByLocation() throws {
+        var truth = Self.truth()
+        truth.geo = Self.geo()
+        let r = Self.resolver("10.1.1.53")
+        let v = classify(r, [Self.a("10.1.1.1")], truth: truth)
+        let q = QuestionReport(question: CheckQuestion(name: Self.cdn, type: .a), truth: truth, verdicts: [v])
+        let report = PropagationReport(startedAt: 1_800_000_000, finishedAt: 1_800_000_001, names: [Self.cdn], questions: [q], resolverCount: 1)
+        #expect(report.outcome(minCurrent: nil) == .converged)
+        let table = CheckReportTable(colour: false, now: 1_800_000_001).render(report)
+        #expect(table.contains("current — varies by location"), "\(table)")
+        let json = CheckReportJSON.verdict(v).serialized(pretty: false)
+        #expect(json.contains("\"basis\":\"own-network\""), "\(json)")
+        let truthJSON = CheckReportJSON.truth(truth).serialized(pretty: false)
+        #expect(truthJSON.contains("\"varies\":true") && truthJSON.contains("10.1.1.0/24"), "\(truthJSON)")
+        var state = WatchState(started: 1_800_000_000)
+        state.update(with: report)
+        let screen = WatchScreen(width: 120, height: 20, colour: false).render(state, names: [Self.cdn], now: 1_800_000_002, nextRound: nil, interval: 30)
+        #expect(screen.contains { $0.contains("10.1.1.1") && $0.contains("(varies by location)") }, "\(screen.joined(separator: "\n"))")
+    }
 }
