@@ -123,6 +123,11 @@ struct GeoTruthTests {
                 var options: [EDNSOption]? = nil
                 if let scope, let asked, case .v4(let bits) = asked.address {
                     value = "10.\(bits >> 16 & 0xFF).\(bits >> 8 & 0xFF).1"
+                    if !rotation.isEmpty {
+                        // A random pick that still claims a scope (PowerDNS LUA pickrandom does).
+                        value = rotation[self.counter % rotation.count]
+                        self.counter += 1
+                    }
                     var echo = asked
                     echo.scopePrefix = Int(scope)
                     options = [echo.option]
@@ -168,9 +173,12 @@ struct GeoTruthTests {
         let (geo, stats) = await finder.geo(for: Self.truth(), addresses: addresses)
         let g = try #require(geo)
         #expect(stats.networks == 3)
-        #expect(stats.clientSubnetQueries == 2)
+        // The first network twice (a per-query pick would show), then the one the scope does not cover.
+        #expect(stats.clientSubnetQueries == 3)
         #expect(stats.fromScopeCache == 1)
-        #expect(authority.ecsQueries == 2)
+        #expect(stats.repeatedQueries == 0)
+        #expect(authority.ecsQueries == 3)
+        #expect(!g.rotates)
         #expect(!g.ignoresClientSubnet)
         #expect(g.byNetwork.lookup(.network(of: IPAddress("10.1.2.3")!))?.value == ["10.1.1.1"])
         #expect(g.byNetwork.lookup(.network(of: IPAddress("10.2.0.2")!))?.value == ["10.2.0.1"])
@@ -186,8 +194,8 @@ struct GeoTruthTests {
         let finder = GeoTruthFinder(resolver: base.resolver, limits: limits)
         let addresses = (0..<10).map { IPAddress("10.0.\($0).1")! }
         let (geo, stats) = await finder.geo(for: Self.truth(), addresses: addresses)
-        #expect(stats.networks == 10 && stats.skipped == 6 && stats.clientSubnetQueries == 4)
-        #expect(authority.ecsQueries == 4)
+        #expect(stats.networks == 10 && stats.skipped == 6 && stats.clientSubnetQueries == 5)
+        #expect(authority.ecsQueries == 5)
         #expect(geo?.networksSkipped == 6)
     }
 
@@ -201,6 +209,24 @@ struct GeoTruthTests {
         #expect(stats.clientSubnetQueries == 1)   // the first answer said ECS is ignored: the second network is not asked
         #expect(stats.repeatedQueries == GeoTruthFinder.Limits().repeats)
         #expect(Set(g.answerSet) == [["192.0.2.1"], ["192.0.2.2"], ["192.0.2.3"]])
+    }
+
+    @Test func anAuthorityPickingPerQueryIsSeenAndItsSetLearnt() async throws {
+        let authority = try GeoAuthority(scope: 24, rotation: ["192.0.2.7", "192.0.2.8"])
+        defer { authority.responder.stop() }
+        let (finder, _) = authority.finder()
+        let (geo, stats) = await finder.geo(for: Self.truth(), addresses: [IPAddress("10.1.1.1")!])
+        let g = try #require(geo)
+        #expect(g.rotates && !g.ignoresClientSubnet)
+        #expect(stats.clientSubnetQueries == 2 && stats.repeatedQueries == GeoTruthFinder.Limits().repeats)
+        #expect(Set(g.answerSet) == [["192.0.2.1"], ["192.0.2.7"], ["192.0.2.8"]])
+        // Either pick is current, on that basis, for any resolver.
+        var truth = Self.truth()
+        truth.geo = g
+        for value in ["192.0.2.7", "192.0.2.8"] {
+            let v = classify(Self.resolver("10.77.0.53"), [Self.a(value)], truth: truth)
+            #expect(v.status == .current && v.geo?.basis == .answerSet)
+        }
     }
 
     @Test func noGeoTruthForNegativeOrExpectedTruths() async throws {

@@ -10,6 +10,7 @@ enum GeoJSON {
             ("name", .string(g.name.text)),
             ("varies", .bool(g.varies)),
             ("ignoresClientSubnet", .bool(g.ignoresClientSubnet)),
+            ("rotates", .bool(g.rotates)),
             ("networks", .array(networks)),
             ("answerSet", .array(g.answerSet.map { .array($0.sorted().map { .string($0) }) })),
             ("queries", .int(g.queries)),

@@ -12,6 +12,8 @@ public struct GeoTruth: Sendable, Hashable {
     /// The authority answered without an ECS option, or with scope 0: its answers do not
     /// depend on the network asked for (or it does not say so).
     public var ignoresClientSubnet: Bool
+    /// The same network asked twice got two answers: the authority picks per query.
+    public var rotates = false
     /// Distinct answers learnt by asking again (when the authority ignores ECS), and the
     /// one the truth itself holds. Each set is one whole final RRset.
     public var answerSet: [Set<String>]
@@ -47,7 +49,7 @@ public struct GeoMatch: Sendable, Hashable {
     public enum Basis: String, Sendable, Hashable {
         /// The authority gives this answer to the resolver's own network (by ECS).
         case ownNetwork = "own-network"
-        /// The authority ignores ECS and gives this answer among others (asked again).
+        /// One of the answers the authority rotates through (it ignores ECS, or picks per query).
         case answerSet = "answer-set"
         /// The authority gives this answer to another network it was asked for, not to the
         /// resolver's own: anycast resolvers and resolvers forwarding their clients' ECS
@@ -74,7 +76,7 @@ public struct GeoMatch: Sendable, Hashable {
         case .ownNetwork:
             return head + ": what the authority gives to \(network ?? "the resolver's network")" + (scope.map { " (scope /\($0))" } ?? "")
         case .answerSet:
-            return head + ": one of the answers the authority gives (it ignores the client subnet)"
+            return head + ": one of the answers the authority rotates through"
         case .otherNetwork:
             return head + ": what the authority gives to another network (for \(network ?? "the resolver's network") it gives another answer)"
         }

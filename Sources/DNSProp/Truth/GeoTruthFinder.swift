@@ -2,8 +2,9 @@
 /// judged (`GeoTruth`): for each distinct network (IPv4 /24, IPv6 /56), one query with
 /// EDNS Client Subnet (RFC 7871) to one server of the zone, the answer kept by the scope it
 /// came with, so that networks it covers are not asked again. When the first answer says
-/// the servers ignore ECS (no option echoed, or scope 0), the name is asked again a few
-/// times without ECS to learn the set of answers it rotates through.
+/// the servers ignore ECS (no option echoed, or scope 0), or the first network asked twice
+/// gets two answers (a random pick that still claims a scope, as PowerDNS LUA records do),
+/// the name is asked again a few times without ECS to learn the set of answers it rotates through.
 ///
 /// Bounded: at most `Limits.maxNetworks` networks per name, one retry per failed query,
 /// `Limits.repeats` repeated asks. Only names whose answers differ at some resolver are
@@ -80,8 +81,18 @@ public struct GeoTruthFinder: Sendable {
                 s.scopePrefix = scope
                 geo.byNetwork.insert(values, for: s)
             }
-            if first && geo.ignoresClientSubnet {
-                // The servers ignore ECS for this name: learn the answers they rotate through.
+            if first, !geo.ignoresClientSubnet, let n = asking.first, let seen = geo.byNetwork.lookup(n)?.value {
+                // The same network asked once more: a server that picks at random per query
+                // (and still claims a scope) gives another answer.
+                let again = await ask([n], name: name, type: truth.type, targets: targets, rotation: &rotation, stats: &stats)
+                if let (values, _) = again.first ?? nil, values != seen {
+                    geo.rotates = true
+                    if !geo.answerSet.contains(seen) { geo.answerSet.append(seen) }
+                    if !geo.answerSet.contains(values) { geo.answerSet.append(values) }
+                }
+            }
+            if first && (geo.ignoresClientSubnet || geo.rotates) {
+                // The servers ignore ECS for this name, or pick per query: learn the answers they rotate through.
                 pending = []
                 await learnAnswerSet(&geo, name: name, type: truth.type, targets: targets, rotation: &rotation, stats: &stats)
             }

@@ -113,7 +113,7 @@ public enum VerdictPolicy {
     /// An answer (final values, after a CNAME chain equal to the truth's) that differs from
     /// the truth asked from here is still current when the authority gives it to someone:
     /// to the resolver's own network (by ECS), as one of the answers it rotates through
-    /// (when it ignores ECS), or to another network asked (anycast resolvers, resolvers
+    /// (when it ignores ECS or picks per query), or to another network asked (anycast resolvers, resolvers
     /// forwarding their clients' subnet). `stale` stays for answers it gives to nobody.
     public static func geoMatch(values: Set<String>, geo: GeoTruth, network: ClientSubnet) -> GeoMatch? {
         guard !values.isEmpty else { return nil }
@@ -121,9 +121,11 @@ public enum VerdictPolicy {
         if let own, own.subnet.scopePrefix > 0, own.value == values {
             return GeoMatch(basis: .ownNetwork, network: network.networkText, scope: own.subnet.scopePrefix)
         }
+        if geo.answerSet.contains(values) {
+            return GeoMatch(basis: .answerSet, network: network.networkText, scope: nil)
+        }
         guard geo.everyAnswer.contains(values) else { return nil }
-        return GeoMatch(basis: geo.ignoresClientSubnet ? .answerSet : .otherNetwork, network: network.networkText,
-                        scope: own?.subnet.scopePrefix)
+        return GeoMatch(basis: .otherNetwork, network: network.networkText, scope: own?.subnet.scopePrefix)
     }
 
     // MARK: History
