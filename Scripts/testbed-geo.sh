@@ -16,6 +16,8 @@
 #   unbound ECS $NET.13.1  subnetcache     send-client-subnet to the geo authority
 #   pdns ECS    $NET.14.1  PowerDNS Recursor edns-subnet-allow-list (the authority), ecs-add-for
 #                          127.0.0.0/8 (its default leaves loopback clients out), query-local-address
+# rr.geo.com. picks one of two addresses at random per query (LUA pickrandom), yet PowerDNS
+# echoes ECS scope 24 for it as for every LUA record: a rotation that claims to be geo.
 # Uses from Scripts/testbed: DIR NET TTL GEO_* start_bg stop_pidfile wait_for ensure_packages running.
 
 GEO_TTL=300   # long, so that resolvers keep what they cached while a test changes the authority
@@ -43,6 +45,7 @@ geo.com.      IN NS  ns1.geo.com.
 ns1.geo.com.  IN A   $GEO_IP
 cdn.geo.com.  IN LUA A "view({ {{'$NET.11.0/24'}, {'$r11'}}, {{'$NET.12.0/24'}, {'$r12'}}, {{'$NET.13.0/24'}, {'$r13'}}, {{'$NET.14.0/24'}, {'$r14'}}, {{'0.0.0.0/0'}, {'$def'}} })"
 two.geo.com.  IN LUA A "view({ {{'$NET.11.0/24', '$NET.13.0/24'}, {'$east'}}, {{'0.0.0.0/0'}, {'$west'}} })"
+rr.geo.com.   IN LUA A "pickrandom({'203.0.113.201', '203.0.113.202'})"
 ZONE
     cat > "$DIR/zones/site.zone" <<ZONE
 \$TTL $GEO_TTL

@@ -173,11 +173,11 @@ struct GeoTruthTests {
         let (geo, stats) = await finder.geo(for: Self.truth(), addresses: addresses)
         let g = try #require(geo)
         #expect(stats.networks == 3)
-        // The first network twice (a per-query pick would show), then the one the scope does not cover.
-        #expect(stats.clientSubnetQueries == 3)
+        // The first network three times (a per-query pick would show), then the one the scope does not cover.
+        #expect(stats.clientSubnetQueries == 4)
         #expect(stats.fromScopeCache == 1)
         #expect(stats.repeatedQueries == 0)
-        #expect(authority.ecsQueries == 3)
+        #expect(authority.ecsQueries == 4)
         #expect(!g.rotates)
         #expect(!g.ignoresClientSubnet)
         #expect(g.byNetwork.lookup(.network(of: IPAddress("10.1.2.3")!))?.value == ["10.1.1.1"])
@@ -194,8 +194,8 @@ struct GeoTruthTests {
         let finder = GeoTruthFinder(resolver: base.resolver, limits: limits)
         let addresses = (0..<10).map { IPAddress("10.0.\($0).1")! }
         let (geo, stats) = await finder.geo(for: Self.truth(), addresses: addresses)
-        #expect(stats.networks == 10 && stats.skipped == 6 && stats.clientSubnetQueries == 5)
-        #expect(authority.ecsQueries == 5)
+        #expect(stats.networks == 10 && stats.skipped == 6 && stats.clientSubnetQueries == 6)
+        #expect(authority.ecsQueries == 6)
         #expect(geo?.networksSkipped == 6)
     }
 
@@ -223,8 +223,9 @@ struct GeoTruthTests {
         // Either pick is current, on that basis, for any resolver.
         var truth = Self.truth()
         truth.geo = g
-        for value in ["192.0.2.7", "192.0.2.8"] {
-            let v = classify(Self.resolver("10.77.0.53"), [Self.a(value)], truth: truth)
+        // Even in the network first asked: its scoped answer was one pick, not its region's answer.
+        for (resolver, value) in [("10.77.0.53", "192.0.2.7"), ("10.77.0.53", "192.0.2.8"), ("10.1.1.53", "192.0.2.7"), ("10.1.1.53", "192.0.2.8")] {
+            let v = classify(Self.resolver(resolver), [Self.a(value)], truth: truth)
             #expect(v.status == .current && v.geo?.basis == .answerSet)
         }
     }

@@ -12,7 +12,7 @@ public struct GeoTruth: Sendable, Hashable {
     /// The authority answered without an ECS option, or with scope 0: its answers do not
     /// depend on the network asked for (or it does not say so).
     public var ignoresClientSubnet: Bool
-    /// The same network asked twice got two answers: the authority picks per query.
+    /// The same network asked again got another answer: the authority picks per query.
     public var rotates = false
     /// Distinct answers learnt by asking again (when the authority ignores ECS), and the
     /// one the truth itself holds. Each set is one whole final RRset.

@@ -2,8 +2,8 @@
 /// judged (`GeoTruth`): for each distinct network (IPv4 /24, IPv6 /56), one query with
 /// EDNS Client Subnet (RFC 7871) to one server of the zone, the answer kept by the scope it
 /// came with, so that networks it covers are not asked again. When the first answer says
-/// the servers ignore ECS (no option echoed, or scope 0), or the first network asked twice
-/// gets two answers (a random pick that still claims a scope, as PowerDNS LUA records do),
+/// the servers ignore ECS (no option echoed, or scope 0), or the first network asked again
+/// (`Limits.reasks`) gets another answer (a random pick that still claims a scope, as PowerDNS LUA records do),
 /// the name is asked again a few times without ECS to learn the set of answers it rotates through.
 ///
 /// Bounded: at most `Limits.maxNetworks` networks per name, one retry per failed query,
@@ -15,6 +15,9 @@ public struct GeoTruthFinder: Sendable {
         public var maxNetworks = 32
         /// Asks without ECS to learn the answers of a server that ignores it.
         public var repeats = 6
+        /// The first network asked again up to this many times: a pick among two answers per
+        /// query shows with probability 1 - 2^-reasks (two re-asks: 75 %; more answers, more likely).
+        public var reasks = 2
         public init() {}
     }
 
@@ -84,11 +87,14 @@ public struct GeoTruthFinder: Sendable {
             if first, !geo.ignoresClientSubnet, let n = asking.first, let seen = geo.byNetwork.lookup(n)?.value {
                 // The same network asked once more: a server that picks at random per query
                 // (and still claims a scope) gives another answer.
-                let again = await ask([n], name: name, type: truth.type, targets: targets, rotation: &rotation, stats: &stats)
-                if let (values, _) = again.first ?? nil, values != seen {
-                    geo.rotates = true
-                    if !geo.answerSet.contains(seen) { geo.answerSet.append(seen) }
-                    if !geo.answerSet.contains(values) { geo.answerSet.append(values) }
+                for _ in 0..<limits.reasks {
+                    let again = await ask([n], name: name, type: truth.type, targets: targets, rotation: &rotation, stats: &stats)
+                    if let (values, _) = again.first ?? nil, values != seen {
+                        geo.rotates = true
+                        if !geo.answerSet.contains(seen) { geo.answerSet.append(seen) }
+                        if !geo.answerSet.contains(values) { geo.answerSet.append(values) }
+                        break
+                    }
                 }
             }
             if first && (geo.ignoresClientSubnet || geo.rotates) {

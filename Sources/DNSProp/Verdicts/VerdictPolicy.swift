@@ -118,7 +118,7 @@ public enum VerdictPolicy {
     public static func geoMatch(values: Set<String>, geo: GeoTruth, network: ClientSubnet) -> GeoMatch? {
         guard !values.isEmpty else { return nil }
         let own = geo.byNetwork.lookup(network)
-        if let own, own.subnet.scopePrefix > 0, own.value == values {
+        if let own, own.subnet.scopePrefix > 0, own.value == values, !geo.rotates {
             return GeoMatch(basis: .ownNetwork, network: network.networkText, scope: own.subnet.scopePrefix)
         }
         if geo.answerSet.contains(values) {
