@@ -168,6 +168,7 @@ struct CheckCommand: AsyncParsableCommand {
         if let e = report.remoteError { Console.diagnostic(e) }
         if options.verbose {
             Console.diagnostic("walk from the root: \(report.iteration)")
+            Console.diagnostic("geo truth: \(report.geo)")
             Console.diagnostic("engine: \(engine.statistics.summary)")
             if let remote = plan.remote { Console.diagnostic(globalpingBudgetLine(remote)) }
         }

@@ -123,6 +123,7 @@ struct WatchCommand: AsyncParsableCommand {
                     var out = WatchLog.lines(round)
                     if verbose {
                         out += "\(Timestamp.rfc3339(round.report.finishedAt)) round \(round.number): walk from the root: \(round.report.iteration)\n"
+                        out += "\(Timestamp.rfc3339(round.report.finishedAt)) round \(round.number): geo truth: \(round.report.geo)\n"
                         out += "\(Timestamp.rfc3339(round.report.finishedAt)) round \(round.number): engine so far: \(session.engine.statistics.summary)\n"
                         if let remote = plan.remote {
                             out += "\(Timestamp.rfc3339(round.report.finishedAt)) \(TerminalText.escape(globalpingBudgetLine(remote)))\n"

@@ -64,6 +64,8 @@ public struct PropagationCheck: Sendable {
         let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
         let classifier = VerdictClassifier(signatures: plan.signatures)
         var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
+        // Every answer, judged once every one is in (the geo truth needs them all).
+        var answers: [GeoTruthPass.Answer] = []
 
         // Every resolver × every question, plus a SERVFAIL asked again once.
         var options: QueryOptions = plan.requestNSID ? .recursiveWithNSID : .recursive
@@ -100,11 +102,8 @@ public struct PropagationCheck: Sendable {
             let checkingDisabled = await askWithCheckingDisabled(&results, fanOut: fanOut, progress: progress)
             for r in results {
                 let (resolver, slot) = fanOut.owner(of: r.index)
-                let t = truths[asked[slot]]
-                var input = VerdictClassifier.Input(resolver: resolver, result: r, truth: t.truth, kind: t.kind,
-                                                    retriedAfterServfail: retried.contains(r.index))
-                input.checkingDisabledResult = checkingDisabled[r.index]
-                verdicts[asked[slot]].append(classifier.classify(input))
+                answers.append(.init(slot: asked[slot], resolver: resolver, result: r, retried: retried.contains(r.index),
+                                     checkingDisabled: checkingDisabled[r.index]))
             }
         }
         // Remote probes: the same truths, the same classifier.
@@ -115,24 +114,32 @@ public struct PropagationCheck: Sendable {
             progress?("asking Globalping probes \(asked.count) questions")
             let round = await remote.observeRound(asked.map { templates[$0]! })
             for (slot, list) in round.observations.enumerated() where slot < asked.count {
-                let t = truths[asked[slot]]
                 for o in list {
                     remoteResolvers.insert(o.resolver.address)
-                    verdicts[asked[slot]].append(classifier.classify(.init(resolver: o.resolver, result: o.result, truth: t.truth, kind: t.kind)))
+                    answers.append(.init(slot: asked[slot], resolver: o.resolver, result: o.result, retried: false))
                 }
             }
             notes += round.notes
             if let e = round.error { remoteError = "\(e)" }
         }
         if let skipped = plan.remoteSkipped { notes.append(skipped) }
-        var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: truths[$0].truth, verdicts: verdicts[$0]) }
+        // CDN and GeoDNS names: what the authority gives to the networks of resolvers that differ.
+        let (judgedTruths, geoStatistics) = await GeoTruthPass(finder: GeoTruthFinder(resolver: iterative), classifier: classifier)
+            .enrich(truths.map(\.truth), kinds: truths.map(\.kind), answers: answers)
+        for a in answers {
+            var input = VerdictClassifier.Input(resolver: a.resolver, result: a.result, truth: judgedTruths[a.slot],
+                                                kind: truths[a.slot].kind, retriedAfterServfail: a.retried)
+            input.checkingDisabledResult = a.checkingDisabled
+            verdicts[a.slot].append(classifier.classify(input))
+        }
+        var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: judgedTruths[$0], verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)
         reports = PurgeAdvice.annotate(reports, pages: plan.purgePages)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
         return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
                                  questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
-                                 iteration: iterative.statistics)
+                                 iteration: iterative.statistics, geo: geoStatistics)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

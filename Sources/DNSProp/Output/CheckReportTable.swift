@@ -60,7 +60,7 @@ public struct CheckReportTable {
                 table.append([v.status.rawValue, v.resolver.display, v.resolver.operatorName ?? "",
                               answer, v.ttl.map { String(min($0, 999_999)) } ?? "", v.expiresAt.map { Timestamp.shortClock($0, reference: now) } ?? ""]
                              + (showSite ? [v.site ?? ""] : []))
-                if v.status != .current {
+                if v.status != .current || v.geo != nil {
                     var reason = v.reason
                     if let latest = v.latestAt, let basis = v.latestBasis, latest > (v.expiresAt ?? 0) + 1 {
                         reason += "; gone by \(Timestamp.shortClock(latest, reference: now)) at the latest: \(basis)"

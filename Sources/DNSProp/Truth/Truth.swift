@@ -29,6 +29,9 @@ public struct Truth: Sendable {
     public var failure: String?
     /// The chain of trust from the trust anchor to this answer (`ChainOfTrust`); nil when not validated.
     public var dnssec: DNSSECValidation? = nil
+    /// What the authority gives to other networks (CDN and GeoDNS names): set by
+    /// `GeoTruthFinder` when some resolver's answer differs from `answer`.
+    public var geo: GeoTruth? = nil
 }
 
 /// Establishes truths by asking every authoritative server of a zone.

@@ -28,10 +28,13 @@ public struct PropagationReport: Sendable {
     public var notes: [String]
     /// Queries the walk from the root sent for this report (root, TLD, other authoritative servers).
     public var iteration: IterationStatistics
+    /// Extra queries for CDN and GeoDNS names (`GeoTruthFinder`).
+    public var geo: GeoStatistics
     public private(set) var summary: Summary
 
     public init(startedAt: Double, finishedAt: Double, names: [DomainName], questions: [QuestionReport],
-                resolverCount: Int, remoteError: String? = nil, notes: [String] = [], iteration: IterationStatistics = IterationStatistics()) {
+                resolverCount: Int, remoteError: String? = nil, notes: [String] = [], iteration: IterationStatistics = IterationStatistics(),
+                geo: GeoStatistics = GeoStatistics()) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.names = names
@@ -40,6 +43,7 @@ public struct PropagationReport: Sendable {
         self.remoteError = remoteError
         self.notes = notes
         self.iteration = iteration
+        self.geo = geo
         summary = Summary(verdicts: questions.flatMap(\.verdicts), truths: questions.map(\.truth), resolverCount: resolverCount)
     }
 
@@ -54,6 +58,6 @@ public struct PropagationReport: Sendable {
         var questions = self.questions
         for i in questions.indices { questions[i].verdicts = questions[i].verdicts.map(transform) }
         return PropagationReport(startedAt: startedAt, finishedAt: finishedAt, names: names, questions: questions,
-                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes, iteration: iteration)
+                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes, iteration: iteration, geo: geo)
     }
 }

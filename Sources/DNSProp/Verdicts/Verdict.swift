@@ -94,6 +94,8 @@ public struct Verdict: Sendable {
     public var extendedErrors: [ExtendedDNSError] = []
     /// A SERVFAIL that is a DNSSEC validation failure (it answers with CD=1); see `DNSSECFailure`.
     public var dnssecFailure: DNSSECFailure? = nil
+    /// Current only because the answer varies by location (CDN, GeoDNS): how it was matched.
+    public var geo: GeoMatch?
 
     public init(resolver: Resolver, question: CheckQuestion, status: VerdictStatus, reason: String, answers: [String] = [],
                 ttl: UInt32? = nil, expiresAt: Double? = nil, rcode: ResponseCode? = nil, rttMs: Double? = nil,

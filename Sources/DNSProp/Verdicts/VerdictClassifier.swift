@@ -143,6 +143,19 @@ public struct VerdictClassifier: Sendable {
             v.ttl = minTTL
             return v
         }
+        // CDN and GeoDNS names: the same CNAME chain, and final values the authority gives to someone.
+        if input.truth.expectedValues == nil, let geo = input.truth.geo {
+            let cnames = chain.filter { $0.type == .cname }, truthCNAMEs = truth.records.filter { $0.type == .cname }
+            if AnswerChain.comparisonKey(cnames) == AnswerChain.comparisonKey(truthCNAMEs),
+               let m = VerdictPolicy.geoMatch(values: AnswerChain.finalValues(chain, type: q.type), geo: geo,
+                                             network: VerdictPolicy.geoNetwork(of: input.resolver)) {
+                v.status = .current
+                v.reason = m.detail
+                v.geo = m
+                v.ttl = minTTL
+                return v
+            }
+        }
         if let minTTL { expire(minTTL) }
         let truthParked = signatures.match(truth.records)
         if let m = signatures.match(chain + message.authority.filter { $0.type == .soa }), truthParked == nil {
@@ -154,6 +167,9 @@ public struct VerdictClassifier: Sendable {
             v.reason = input.truth.expectedValues != nil ? "differs from the expected value" : "differs from the authoritative data"
             v.reason += filtering
             if let tm = truthParked { v.reason += "; note: the truth itself matches \(tm.provider) (\(tm.indicator))" }
+            if let geo = input.truth.geo, geo.varies {
+                v.reason += "; the authority gives \(geo.everyAnswer.count) answers by location, none of them this one"
+            }
         }
         if let minTTL {
             v.reason += minTTL == 0 ? "; TTL 0: served past its expiry (RFC 8767 serve-stale?)" : "; cached for \(minTTL) s more"

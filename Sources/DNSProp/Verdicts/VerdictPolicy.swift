@@ -101,6 +101,33 @@ public enum VerdictPolicy {
         return (byService.count, answering, current)
     }
 
+    // MARK: Location (CDN and GeoDNS names)
+
+    /// The network the authoritative servers see a resolver ask from: its own address's
+    /// (IPv4 /24, IPv6 /56). A remote probe's resolver is taken at its own address too
+    /// (Globalping does not give the probe's address).
+    public static func geoNetwork(of r: Resolver) -> ClientSubnet {
+        ClientSubnet.network(of: r.address.ip)
+    }
+
+    /// An answer (final values, after a CNAME chain equal to the truth's) that differs from
+    /// the truth asked from here is still current when the authority gives it to someone:
+    /// to the resolver's own network (by ECS), as one of the answers it rotates through
+    /// (when it ignores ECS or picks per query), or to another network asked (anycast resolvers, resolvers
+    /// forwarding their clients' subnet). `stale` stays for answers it gives to nobody.
+    public static func geoMatch(values: Set<String>, geo: GeoTruth, network: ClientSubnet) -> GeoMatch? {
+        guard !values.isEmpty else { return nil }
+        let own = geo.byNetwork.lookup(network)
+        if let own, own.subnet.scopePrefix > 0, own.value == values, !geo.rotates {
+            return GeoMatch(basis: .ownNetwork, network: network.networkText, scope: own.subnet.scopePrefix)
+        }
+        if geo.answerSet.contains(values) {
+            return GeoMatch(basis: .answerSet, network: network.networkText, scope: nil)
+        }
+        guard geo.everyAnswer.contains(values) else { return nil }
+        return GeoMatch(basis: .otherNetwork, network: network.networkText, scope: own?.subnet.scopePrefix)
+    }
+
     // MARK: History
 
     /// Seconds of grace after an announced expiry before calling an answer overdue

@@ -9,7 +9,7 @@ public enum WatchLog {
             guard let from = c.from else { continue }
             let v = c.verdict
             out += "\(stamp) round \(c.round): \(v.resolver.address) \(v.name.text) \(v.isDelegationCheck ? "NS (delegation)" : v.type.name): "
-                + "\(from.rawValue) -> \(c.to.rawValue)" + (c.to == .current ? "" : " (\(TerminalText.escape(v.reason)))") + "\n"
+                + "\(from.rawValue) -> \(c.to.rawValue)" + (c.to == .current && v.geo == nil ? "" : " (\(TerminalText.escape(v.reason)))") + "\n"
         }
         out += "\(stamp) round \(round.number): " + CheckReportTable(colour: false, now: report.finishedAt).summaryLine(report) + "\n"
         if let note = round.state.roundNote { out += "\(stamp) \(TerminalText.escape(note))\n" }

@@ -127,7 +127,8 @@ public struct WatchScreen {
     func rowLine(_ row: WatchState.Row, state: WatchState, now: Double, widths: (Int, Int, Int, Int, Int, Int)) -> String {
         let (statusW, resolverW, operatorW, questionW, answerW, ttlW) = widths
         let v = row.worst.verdict
-        let answer = v.answers.isEmpty ? (v.status == .current ? "-" : v.reason) : v.answers.joined(separator: " ")
+        var answer = v.answers.isEmpty ? (v.status == .current ? "-" : v.reason) : v.answers.joined(separator: " ")
+        if v.geo != nil { answer += " (varies by location)" }
         // The TTL counts down between rounds: what is left of it now.
         let ttl: String
         if v.deferredUntil != nil { ttl = "hold" }

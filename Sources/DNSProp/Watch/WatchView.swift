@@ -103,7 +103,9 @@ public struct WatchView: Sendable, Equatable {
     /// The body's lines, in order, for these rows.
     public func lines(_ rows: [WatchState.Row]) -> [Line] {
         let chosen = self.chosen(rows)
-        func answer(_ row: WatchState.Row) -> String { row.worst.verdict.answers.joined(separator: " ") }
+        func answer(_ row: WatchState.Row) -> String {
+            row.worst.verdict.answers.joined(separator: " ") + (row.worst.verdict.geo != nil ? " (varies by location)" : "")
+        }
         // Within a block: non-current ones that will hold out longest first, then failing ones, then current.
         func order(_ a: WatchState.Row, _ b: WatchState.Row) -> Bool {
             let va = a.worst.verdict, vb = b.worst.verdict
