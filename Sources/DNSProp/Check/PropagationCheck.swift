@@ -32,6 +32,12 @@ public struct PropagationCheck: Sendable {
         public var requestNSID = true
         /// Cache purge pages by service, for advice on stale and parked answers.
         public var purgePages: [String: PurgePage] = PurgePage.bundled
+        /// Registry status over RDAP for the diagnosis line (nil: `--no-rdap`).
+        public var registry: RegistrySource?
+        /// Draw the one-line diagnosis (registry, TLD, zone, caches).
+        public var diagnose = false
+        /// `--warn-expiry`: warn when the registration expires within this many seconds.
+        public var warnExpiry: Double?
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -50,6 +56,7 @@ public struct PropagationCheck: Sendable {
 
     public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
         let started = WallClock.now()
+        let registryLookup = startRegistryLookup()   // beside the DNS work, never in its way
         progress?("establishing the truth")
         let iterative = IterativeResolver(engine: engine, options: plan.iteration, cache: plan.delegationCache)
         let truths = await establishTruth(iterative)
@@ -117,9 +124,10 @@ public struct PropagationCheck: Sendable {
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)
         reports = PurgeAdvice.annotate(reports, pages: plan.purgePages)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
-        return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
-                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
-                                 iteration: iterative.statistics)
+        let report = PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
+                                       questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
+                                       iteration: iterative.statistics)
+        return await diagnose(report, iterative: iterative, lookup: registryLookup)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

@@ -97,6 +97,7 @@ public enum CheckReportJSON {
                               ("nameServerLookups", .int(r.iteration.nameServerLookups)),
                               ("cachedDelegations", .int(r.iteration.cachedDelegations))])),
             ("summary", summary(r.summary, outcome: outcome)),
+            ("diagnosis", r.diagnosis.map(DiagnosisJSON.object) ?? .null),
         ])
     }
 
