@@ -205,3 +205,22 @@ def test_standin_rejects_what_nomulus_rejects(rdap):
     with socket.create_connection((HOST, PORT), timeout=5) as s:    # raw non-ASCII in the request target
         s.sendall("GET /active/domain/bücher.com HTTP/1.0\r\n\r\n".encode())
         assert s.recv(64).startswith(b"HTTP/1.1 400")
+
+
+def watch(world, *args):
+    cmd = [dnsprop_binary(), "watch", "victim.com", "--type", "A", "--resolvers", world.resolvers, "--root-hints", world.hints,
+           "--timeout", "1", "--retries", "1", "--interval", "2", "--until-propagated", "--max-wait", "120s", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def test_watch_shows_the_diagnosis_and_warns(world, rdap):
+    world.reset("live")
+    plain = watch(world, "--rdap-url", url("active"))
+    assert plain.returncode == 0, plain.stderr
+    assert re.search(r"round 1: diagnosis: registry: active, expires \d{4}-\d\d-\d\d; the TLD and the zone agree on ns1\.victim\.com", plain.stdout), plain.stdout
+    warned = watch(world, "--rdap-url", url("expiring"), "--warn-expiry", "30d")
+    assert warned.returncode == 1, warned.stdout + warned.stderr      # converged, but the registration expires soon
+    assert "--warn-expiry: the registration expires on" in warned.stderr
+    stream = watch(world, "--rdap-url", url("renewed"), "--format", "ndjson")
+    summaries = [json.loads(l) for l in stream.stdout.splitlines() if '"event":"summary"' in l]
+    assert summaries and all(s["diagnosis"]["registry"]["statuses"][:2] == ["ok", "autoRenewPeriod"] for s in summaries)

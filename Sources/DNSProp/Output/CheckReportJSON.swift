@@ -114,6 +114,7 @@ public enum CheckReportJSON {
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
             ("summary", summary(r.summary, outcome: outcome)),
+            ("diagnosis", r.diagnosis.map(DiagnosisJSON.object) ?? .null),
         ]).serialized())
         return lines
     }
