@@ -293,6 +293,18 @@ struct RegistryTests {
         #expect(d.resolversPending == 2 && d.followParking && d.allGoneBy == latest)
     }
 
+    @Test func staleRecordsWithACurrentDelegationAreOldAnswers() {
+        // The delegation is current everywhere, but one resolver still caches an old A record.
+        let report = Self.report([
+            Self.verdict(.current, resolver: "192.0.2.1"),
+            Self.verdict(.current, resolver: "192.0.2.2"),
+            Self.verdict(.stale, resolver: "192.0.2.2", kind: .record, latest: Self.now + 300),
+        ])
+        let d = Diagnosis.build(domain: Self.domain, registry: nil, delegation: Self.live, report: report, signatures: .bundled, now: Self.now)
+        #expect(d.stage == .cachesPending && d.resolversPending == 1 && !d.followParking)
+        #expect(d.line == "the TLD delegates to the real nameservers; 1 resolver still serves old answers, all gone by ≤ \(Timestamp.clock(Self.now + 300, reference: Self.now))", "\(d.line)")
+    }
+
     @Test func parentChildMismatchNamesTheLameServer() {
         let rec = RegistrationRecord(statuses: [EPPStatus(rdap: "active")], nameservers: ["ns1.victim.com.", "ns2.victim.com."])
         var view = Self.live

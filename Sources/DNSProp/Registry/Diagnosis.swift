@@ -81,8 +81,10 @@ public struct Diagnosis: Sendable {
         // Resolvers not current yet: by the delegation question when it was asked (which name
         // servers they follow), else by any question.
         let delegationVerdicts = report.questions.filter { $0.question.isDelegation && $0.question.name == domain }.flatMap(\.verdicts)
-        let basis = delegationVerdicts.isEmpty ? report.verdicts : delegationVerdicts
-        let pending = VerdictPolicy.standings(basis).filter { VerdictPolicy.isNotConverged($0.worst.status) }
+        let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter { VerdictPolicy.isNotConverged($0.worst.status) }
+        let byDelegation = !pendingDelegation.isEmpty
+        let pending = byDelegation ? pendingDelegation
+            : VerdictPolicy.standings(report.verdicts).filter { VerdictPolicy.isNotConverged($0.worst.status) }
         let followParking = pending.contains { $0.worst.status == .parked }
         let allGoneBy = report.summary.lastLatestExpiry ?? report.summary.lastExpiry
 
@@ -182,7 +184,7 @@ public struct Diagnosis: Sendable {
         var cachesClause = ""
         if !pending.isEmpty, stage != .registryHold, stage != .redemption, stage != .pendingDelete {
             cachesClause = "\(pending.count) resolver\(pending.count == 1 ? "" : "s") still "
-                + (delegationVerdicts.isEmpty ? "serve\(pending.count == 1 ? "s" : "") old answers" : "follow\(pending.count == 1 ? "s" : "") the \(followParking ? "parking" : "old") nameservers")
+                + (!byDelegation ? "serve\(pending.count == 1 ? "s" : "") old answers" : "follow\(pending.count == 1 ? "s" : "") the \(followParking ? "parking" : "old") nameservers")
                 + (allGoneBy.map { ", all gone by ≤ \(Timestamp.clock($0, reference: now))" } ?? "")
         }
         if let s = soaParking, stage == .healthy || stage == .cachesPending {
