@@ -36,6 +36,8 @@ struct CheckOptions: ParsableArguments {
     @Flag(name: .customLong("no-color"), help: "No colour on a terminal either (as NO_COLOR does); watch's map then marks statuses by letter.")
     var noColor = false
 
+    @OptionGroup var registry: RegistryOptions
+
     @Option(name: .customLong("min-current"), help: ArgumentHelp("Exit 0 when at least this percentage of answering resolvers' results is current.", valueName: "PERCENT"))
     var minCurrent: Double?
 
@@ -105,6 +107,7 @@ struct CheckOptions: ParsableArguments {
             plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations(locations, probes: probes),
                                             probes: min(probes, client.maxProbesPerMeasurement), resolver: resolver)
         }
+        registry.apply(to: &plan)
         plan.expectations = expectations
         plan.checkDelegation = !noDelegation
         plan.requestNSID = !noNSID
@@ -179,7 +182,9 @@ struct CheckCommand: AsyncParsableCommand {
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))
         }
-        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+        for warning in report.diagnosis?.warnings ?? [] { Console.diagnostic("--warn-expiry: \(warning)") }
+        let status = Diagnosis.exitStatus(outcome: outcome, warnings: report.diagnosis?.warnings ?? [])
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -149,7 +149,11 @@ struct WatchCommand: AsyncParsableCommand {
             let ending = await session.run()
             screen?.stop()
             switch ending {
-            case .converged: leave(0, false)
+            case .converged:
+                // --warn-expiry: a converged watch still exits 1 when the registration needs attention.
+                let warnings = session.state.lastReport?.diagnosis?.warnings ?? []
+                for w in warnings { Console.diagnostic("--warn-expiry: \(w)") }
+                leave(Diagnosis.exitStatus(outcome: .converged, warnings: warnings), false)
             case .maxWaitPassed:
                 Console.diagnostic("not converged within \(maxWait ?? "")")
                 leave(1, false)

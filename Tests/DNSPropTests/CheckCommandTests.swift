@@ -84,7 +84,9 @@ struct CheckCommandTests {
 
             let table = try ToolRun.run(common)
             #expect(table.status == 1)
-            #expect(table.stdout.hasPrefix("1 of 2 answering resolvers current; 1 stale"))
+            // The diagnosis comes first (issue 16), then the summary line.
+            #expect(table.stdout.hasPrefix("diagnosis: "))
+            #expect(table.stdout.contains("\n1 of 2 answering resolvers current; 1 stale"))
             #expect(table.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 })
             #expect(!table.stdout.contains("\u{1B}"))   // not a terminal: no colour
         }

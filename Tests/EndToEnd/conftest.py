@@ -27,6 +27,10 @@ NET = _network()
 TESTBED_DIR = subprocess.run([TESTBED, "root-hints"], check=True, capture_output=True, text=True).stdout.strip().rsplit("/", 1)[0]
 RESOLVERS = {"unbound": f"{NET}.1.1", "bind": f"{NET}.1.2", "pdns": f"{NET}.1.3", "knot": f"{NET}.1.4"}
 REFUSER = f"{NET}.1.5"
+# Registry look-ups (RDAP) of every run go to the stand-in's address (Scripts/rdap-standin.py, started by
+# test_registry.py), never to a real registry; where it is not running the look-up is refused at once.
+RDAP_STANDIN = f"{NET}.3.1:8043"
+os.environ.setdefault("DNSPROP_RDAP_URL", f"http://{RDAP_STANDIN}/active/")
 
 
 def dnsprop_binary():

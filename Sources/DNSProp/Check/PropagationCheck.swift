@@ -34,6 +34,12 @@ public struct PropagationCheck: Sendable {
         public var purgePages: [String: PurgePage] = PurgePage.bundled
         /// Validate each truth's chain of trust from this anchor (`--trust-anchor`); nil: do not.
         public var trustAnchor: TrustAnchor? = .ianaRoot
+        /// Registry status over RDAP for the diagnosis line (nil: `--no-rdap`).
+        public var registry: RegistrySource?
+        /// Draw the one-line diagnosis (registry, TLD, zone, caches).
+        public var diagnose = false
+        /// `--warn-expiry`: warn when the registration expires within this many seconds.
+        public var warnExpiry: Double?
 
         public init(names: [DomainName], types: [RecordType], resolvers: [Resolver]) {
             self.names = names
@@ -52,6 +58,7 @@ public struct PropagationCheck: Sendable {
 
     public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
         let started = WallClock.now()
+        let registryLookup = startRegistryLookup()   // beside the DNS work, never in its way
         progress?("establishing the truth")
         let iterative = IterativeResolver(engine: engine, options: plan.iteration, cache: plan.delegationCache)
         var truths = await establishTruth(iterative)
@@ -137,9 +144,10 @@ public struct PropagationCheck: Sendable {
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)
         reports = PurgeAdvice.annotate(reports, pages: plan.purgePages)
         let resolverCount = (plan.askLocally ? plan.resolvers.count : 0) + remoteResolvers.count
-        return PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
-                                 questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
-                                 iteration: iterative.statistics, geo: geoStatistics)
+        let report = PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
+                                       questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
+                                       iteration: iterative.statistics, geo: geoStatistics)
+        return await diagnose(report, iterative: iterative, lookup: registryLookup)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

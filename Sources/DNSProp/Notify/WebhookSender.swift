@@ -32,7 +32,7 @@ public final class WebhookSender: Sendable {
 
     public let url: URL
     public static let replyCap = 16 * 1024
-    private let transport = GlobalpingTransport(followsRedirects: false)
+    private let transport = HTTPTransport(redirects: .never)
 
     /// nil unless http(s) with a host.
     public init?(url: URL) {

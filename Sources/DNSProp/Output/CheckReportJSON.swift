@@ -101,6 +101,7 @@ public enum CheckReportJSON {
                               ("nameServerLookups", .int(r.iteration.nameServerLookups)),
                               ("cachedDelegations", .int(r.iteration.cachedDelegations))])),
             ("summary", summary(r.summary, outcome: outcome)),
+            ("diagnosis", r.diagnosis.map(DiagnosisJSON.object) ?? .null),
         ])
     }
 
@@ -117,6 +118,7 @@ public enum CheckReportJSON {
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
             ("summary", summary(r.summary, outcome: outcome)),
+            ("diagnosis", r.diagnosis.map(DiagnosisJSON.object) ?? .null),
         ]).serialized())
         return lines
     }

@@ -36,7 +36,8 @@ public struct CheckReportTable {
     }
 
     public func render(_ r: PropagationReport) -> String {
-        var out = Self.wrap(summaryLine(r), width: 80).map { paint($0, .bold) + "\n" }.joined()
+        var out = diagnosisLines(r).map { paint($0, .bold) + "\n" }.joined()
+        out += Self.wrap(summaryLine(r), width: 80).map { paint($0, .bold) + "\n" }.joined()
         for note in r.notes {
             out += Self.wrap("note: " + TerminalText.escape(note), width: 80).map { $0 + "\n" }.joined()
         }

@@ -180,6 +180,7 @@ public final class GlobalpingClient: @unchecked Sendable {   // `settings` and `
             case .redirectRefused(let u): throw .redirectRefused(u)
             case .transport(let m): throw .transport(m)
             case .notHTTP: throw .badResponse("not HTTP")
+            case .timedOut: throw .transport("timed out")
             }
         } catch {
             throw .transport("\(error)")

@@ -31,6 +31,8 @@ public struct PropagationReport: Sendable {
     /// Extra queries for CDN and GeoDNS names (`GeoTruthFinder`).
     public var geo: GeoStatistics
     public private(set) var summary: Summary
+    /// Which stage the domain is at (registry, TLD, zone, caches): one line on top of every view.
+    public var diagnosis: Diagnosis?
 
     public init(startedAt: Double, finishedAt: Double, names: [DomainName], questions: [QuestionReport],
                 resolverCount: Int, remoteError: String? = nil, notes: [String] = [], iteration: IterationStatistics = IterationStatistics(),
@@ -57,7 +59,9 @@ public struct PropagationReport: Sendable {
     public func mapVerdicts(_ transform: (Verdict) -> Verdict) -> PropagationReport {
         var questions = self.questions
         for i in questions.indices { questions[i].verdicts = questions[i].verdicts.map(transform) }
-        return PropagationReport(startedAt: startedAt, finishedAt: finishedAt, names: names, questions: questions,
-                                 resolverCount: resolverCount, remoteError: remoteError, notes: notes, iteration: iteration, geo: geo)
+        var out = PropagationReport(startedAt: startedAt, finishedAt: finishedAt, names: names, questions: questions,
+                                    resolverCount: resolverCount, remoteError: remoteError, notes: notes, iteration: iteration, geo: geo)
+        out.diagnosis = diagnosis
+        return out
     }
 }

@@ -13,6 +13,7 @@ public enum WatchLog {
         }
         out += "\(stamp) round \(round.number): " + CheckReportTable(colour: false, now: report.finishedAt).summaryLine(report) + "\n"
         if let note = round.state.roundNote { out += "\(stamp) \(TerminalText.escape(note))\n" }
+        if let d = report.diagnosis { out += "\(stamp) round \(round.number): diagnosis: \(TerminalText.escape(d.line))\n" }
         return out
     }
 }

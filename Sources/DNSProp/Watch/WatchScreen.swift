@@ -21,6 +21,7 @@ public struct WatchScreen {
             + (nextRound.map { " · next in \(Timestamp.duration(max(0, $0 - now)))" } ?? "")
         let clock = Timestamp.clock(now, reference: now)
         lines.append(paint(pad(clip(TerminalText.escape(title), width - clock.count - 1), width - clock.count) + clock, "1"))
+        if let d = state.lastReport?.diagnosis { lines.append(paint(clip("diagnosis: " + TerminalText.escape(d.line), width), "1")) }
 
         let rows = state.resolverRows()
         // The counts and the decision are the round's summary (VerdictPolicy), as in `check`.

@@ -17,6 +17,9 @@ struct ToolRun {
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        // Registry look-ups (RDAP) go to a closed loopback port unless a test names a server:
+        // tests never reach the real registries.
+        env["DNSPROP_RDAP_URL"] = env["DNSPROP_RDAP_URL"] ?? "http://127.0.0.1:9/"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe()
