@@ -161,7 +161,7 @@ struct CheckCommand: AsyncParsableCommand {
         let outcome = report.outcome(minCurrent: options.minCurrent)
         switch format {
         case .table: Console.out(CheckReportTable(colour: Console.useColour(fd: 1)).render(report))
-        case .json: var bytes = CheckReportJSON.document(report, outcome: outcome).serializedBytes(pretty: true); bytes.append(0x0A); Console.out(bytes: bytes)
+        case .json: CheckReportJSON.document(report, outcome: outcome).write(toFileDescriptor: 1, pretty: true, trailer: [0x0A])
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))
         }

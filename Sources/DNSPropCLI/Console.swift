@@ -23,15 +23,11 @@ enum Console {
         write(fd: 2, lines)
     }
 
-    /// Results already encoded (a JSON report): written as they are, no copy.
-    static func out(bytes: [UInt8]) { write(fd: 1, bytes: bytes) }
-
-    static func write(fd: Int32, _ text: String) { write(fd: fd, bytes: Array(text.utf8)) }
-
-    static func write(fd: Int32, bytes: [UInt8]) {
+    static func write(fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 { if errno == EINTR { continue }; return }
             offset += n
         }

@@ -210,6 +210,29 @@ struct JSONSerialisationTests {
         #expect(Array(lines.dropLast()) == reference)
     }
 
+    /// `check --format json` writes to its descriptor in pieces as the document is made.
+    @Test func writtenToAFileInPiecesAsBefore() throws {
+        let doc = CheckReportJSON.document(try Self.report(), outcome: .notConverged)
+        let big = JSONValue.array(Array(repeating: doc, count: 12))   // several pieces of 256 KiB
+        var template = Array("/tmp/dnsprop-json-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(template) }
+        #expect(big.write(toFileDescriptor: fd, pretty: true, trailer: [0x0A]))
+        let expected = Array((Reference.serialized(big, pretty: true) + "\n").utf8)
+        #expect(expected.count > 4 * (1 << 18))
+        lseek(fd, 0, SEEK_SET)
+        var read: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            read += chunk[0..<n]
+        }
+        #expect(read == expected)
+        #expect(!big.write(toFileDescriptor: -1, pretty: false))
+    }
+
     @Test func randomTreesSerialiseAsBefore() {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<2000 {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A JSON value with ordered object keys, and its serialisation.
 ///
 /// Written by hand rather than with JSONEncoder so that key order is stable
@@ -44,8 +48,26 @@ public enum JSONValue: Hashable, Sendable {
         out += serialized()
     }
 
+    /// Writes the serialised form, then `trailer`, to a file descriptor in pieces of about
+    /// 256 KiB as it is made (a check's report runs to megabytes: no buffer grows to its
+    /// size). False when a write failed; nothing more is written then.
+    @discardableResult
+    public func write(toFileDescriptor fd: Int32, pretty: Bool, trailer: [UInt8] = []) -> Bool {
+        let sink = JSONFileSink(fd: fd)
+        var out: [UInt8] = []
+        out.reserveCapacity(JSONFileSink.piece + 65536)
+        write(to: &out, pretty: pretty, indent: 0, sink: sink)
+        out += trailer
+        sink.flush(&out)
+        return !sink.failed
+    }
+
     /// Appends the serialised form to `out` as UTF-8; `indent` is the depth the value sits at.
     public func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
+        write(to: &out, pretty: pretty, indent: indent, sink: nil)
+    }
+
+    private func write(to out: inout [UInt8], pretty: Bool, indent: Int, sink: JSONFileSink?) {
         switch self {
         case .null: Self.appendASCII("null", to: &out)
         case .bool(let b): Self.appendASCII(b ? "true" : "false", to: &out)
@@ -61,7 +83,8 @@ public enum JSONValue: Hashable, Sendable {
                 if !first { out.append(0x2C) }
                 first = false
                 if pretty { Self.newline(indent + 1, to: &out) }
-                item.write(to: &out, pretty: pretty, indent: indent + 1)
+                item.write(to: &out, pretty: pretty, indent: indent + 1, sink: sink)
+                if let sink, out.count >= JSONFileSink.piece { sink.flush(&out) }
             }
             if pretty { Self.newline(indent, to: &out) }
             out.append(0x5D)
@@ -76,7 +99,7 @@ public enum JSONValue: Hashable, Sendable {
                 Self.writeString(key, to: &out)
                 out.append(0x3A)
                 if pretty { out.append(0x20) }
-                value.write(to: &out, pretty: pretty, indent: indent + 1)
+                value.write(to: &out, pretty: pretty, indent: indent + 1, sink: sink)
             }
             if pretty { Self.newline(indent, to: &out) }
             out.append(0x7D)
@@ -194,4 +217,23 @@ public enum JSONValue: Hashable, Sendable {
 private extension UInt {
     /// |x| for a negative `Int` x given as its bit pattern (two's complement).
     var magnitudeOfNegative: UInt { ~self &+ 1 }
+}
+
+/// Where `JSONValue.write(toFileDescriptor:)` empties its buffer.
+private final class JSONFileSink {
+    static let piece = 1 << 18
+    let fd: Int32
+    var failed = false
+    init(fd: Int32) { self.fd = fd }
+
+    /// Writes all of `out` (unless an earlier write failed) and empties it.
+    func flush(_ out: inout [UInt8]) {
+        var offset = 0
+        while !failed && offset < out.count {
+            let n = out.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; failed = true; break }
+            offset += n
+        }
+        out.removeAll(keepingCapacity: true)
+    }
 }
