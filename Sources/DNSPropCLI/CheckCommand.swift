@@ -178,7 +178,7 @@ struct CheckCommand: AsyncParsableCommand {
         let outcome = report.outcome(minCurrent: options.minCurrent)
         switch format {
         case .table: Console.out(CheckReportTable(colour: !options.noColor && Console.useColour(fd: 1)).render(report))
-        case .json: Console.out(CheckReportJSON.document(report, outcome: outcome).serialized(pretty: true) + "\n")
+        case .json: CheckReportJSON.document(report, outcome: outcome).write(toFileDescriptor: 1, pretty: true, trailer: [0x0A])
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))
         }

@@ -3,12 +3,28 @@ public enum Timestamp {
     /// `2026-11-29T14:32:05Z` (or with milliseconds when `fraction`).
     public static func rfc3339(_ seconds: Double, fraction: Bool = false) -> String {
         let (y, mo, d, h, mi, s) = civil(seconds)
-        var out = "\(pad(y, 4))-\(pad(mo, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2))"
-        if fraction {
-            let ms = Int(((seconds - seconds.rounded(.down)) * 1000).rounded(.down))
-            out += "." + pad(ms, 3)
+        let ms = fraction ? Int(((seconds - seconds.rounded(.down)) * 1000).rounded(.down)) : 0
+        guard (0...9999).contains(y), (0...999).contains(ms) else {
+            // Years outside 0–9999 (not a real answer's time): the general form.
+            var out = "\(pad(y, 4))-\(pad(mo, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2))"
+            if fraction { out += "." + pad(ms, 3) }
+            return out + "Z"
         }
-        return out + "Z"
+        // Every field has a fixed width: written in place, one allocation (a check writes thousands).
+        return String(unsafeUninitializedCapacity: fraction ? 24 : 20) { buf in
+            var i = 0
+            func digits(_ v: Int, _ width: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) { buf[i + k] = 0x30 + UInt8(v % 10); v /= 10 }
+                i += width
+            }
+            func put(_ c: UInt8) { buf[i] = c; i += 1 }
+            digits(y, 4); put(0x2D); digits(mo, 2); put(0x2D); digits(d, 2); put(0x54)
+            digits(h, 2); put(0x3A); digits(mi, 2); put(0x3A); digits(s, 2)
+            if fraction { put(0x2E); digits(ms, 3) }
+            put(0x5A)
+            return i
+        }
     }
 
     /// `14:32 UTC`, with the date when it is not the same day as `reference`.

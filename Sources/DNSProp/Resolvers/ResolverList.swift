@@ -37,11 +37,13 @@ public struct ResolverList: Sendable {
             func report(_ severity: Problem.Severity, _ message: String) {
                 problems.append(Problem(source: source, line: lineNumber, severity: severity, message: message))
             }
-            if line.unicodeScalars.contains("\u{FFFD}") {
+            // A line of printable ASCII (nearly all) holds nothing the two checks below look for.
+            let plainASCII = line.utf8.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }
+            if !plainASCII && line.unicodeScalars.contains("\u{FFFD}") {
                 report(.error, "line is not valid UTF-8; line skipped")
                 continue
             }
-            if let bad = line.unicodeScalars.first(where: { TerminalText.needsEscape($0) && $0 != "\t" }) {
+            if !plainASCII, let bad = line.unicodeScalars.first(where: { TerminalText.needsEscape($0) && $0 != "\t" }) {
                 report(.error, "line contains \(TerminalText.describe(bad)), which has no place in a resolver list; line skipped")
                 continue
             }

@@ -132,7 +132,7 @@ public struct VerdictClassifier: Sendable {
         // Data: compare with the truth.
         let matches: Bool
         if let expected = input.truth.expectedValues {
-            matches = AnswerChain.finalValues(chain, type: q.type) == Set(expected)
+            matches = Self.finalValuesEqual(chain, type: q.type, expected: expected)
         } else {
             matches = AnswerChain.comparisonKey(chain) == AnswerChain.comparisonKey(truth.records)
         }

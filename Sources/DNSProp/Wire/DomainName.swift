@@ -96,8 +96,29 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Case-insensitive equality of two presentation names (RFC 4343); a missing final dot is tolerated.
     public static func equalPresentation(_ a: String, _ b: String) -> Bool {
+        // ASCII names (nearly all): compared in place, letters folded, one final dot optional.
+        let fast: Bool?? = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in asciiEqualPresentation(x, y) } ?? nil
+        }
+        if let fast, let fast { return fast }
         func norm(_ s: String) -> String { let l = s.lowercased(); return l.hasSuffix(".") ? l : l + "." }
         return norm(a) == norm(b)
+    }
+
+    /// `equalPresentation` for two ASCII strings; nil when either has a byte beyond ASCII
+    /// (Unicode lower-casing decides then: U+212A KELVIN SIGN lower-cases to `k`).
+    private static func asciiEqualPresentation(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool? {
+        @inline(__always) func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        var nx = x.count, ny = y.count
+        if nx > 0 && x[nx - 1] == 0x2E { nx -= 1 }
+        if ny > 0 && y[ny - 1] == 0x2E { ny -= 1 }
+        var equal = nx == ny
+        for i in 0..<max(nx, ny) {
+            let c: UInt8 = i < nx ? x[i] : 0, d: UInt8 = i < ny ? y[i] : 0
+            if c >= 0x80 || d >= 0x80 { return nil }
+            if lower(c) != lower(d) { equal = false }
+        }
+        return equal
     }
 
     public static func < (lhs: DomainName, rhs: DomainName) -> Bool { lhs.text < rhs.text }

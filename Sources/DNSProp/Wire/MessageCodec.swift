@@ -297,8 +297,9 @@ enum LDNSText {
     }
 
     /// `ldns_rdf2str`, or the RFC 3597 generic form when ldns cannot print the field.
-    /// Addresses, the most common RDATA by far, are printed here directly: ldns_rdf2str
-    /// allocates a 64 KiB buffer and goes through printf for every field.
+    /// The fields every answer has (addresses, names, 16-bit numbers) are printed here
+    /// directly, exactly as ldns prints them: ldns_rdf2str allocates a 64 KiB buffer
+    /// and goes through printf for every field.
     static func presentation(_ rdf: UnsafeMutablePointer<ldns_rdf>) -> String {
         let type = ldns_rdf_get_type(rdf)
         let size = ldns_rdf_size(rdf)
@@ -309,10 +310,61 @@ enum LDNSText {
             if type == LDNS_RDF_TYPE_AAAA && size == 16 {
                 return IPAddress(v6Bytes: Array(UnsafeBufferPointer(start: data, count: 16))).description
             }
+            if type == LDNS_RDF_TYPE_DNAME, let name = dname(UnsafeBufferPointer(start: data, count: size)) {
+                return name
+            }
+            if type == LDNS_RDF_TYPE_INT16 && size == 2 {
+                return String(UInt16(data[0]) << 8 | UInt16(data[1]))
+            }
         }
         guard let text = ldns_rdf2str(rdf) else { return generic(bytes(of: rdf)).joined(separator: " ") }
         defer { free(text) }
         return String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
+    }
+
+    /// A wire-format name as `ldns_rdf2buffer_str_dname` (host2str.c, ldns 1.8.3) prints it:
+    /// `.` `;` `(` `)` `\` as `\c`, bytes that are not ASCII graphic characters as `\DDD`,
+    /// a dot after every label, `.` for the root. nil when the labels do not fill the field
+    /// exactly or it is longer than 255 bytes: ldns then decides (and may refuse).
+    static func dname(_ data: UnsafeBufferPointer<UInt8>) -> String? {
+        let size = data.count
+        guard size >= 1, size <= 255 else { return nil }
+        if size == 1 { return data[0] == 0 ? "." : nil }
+        // Check the structure and measure the text first: one allocation.
+        var pos = 0, length = 0
+        while true {
+            let len = Int(data[pos])
+            if len == 0 { guard pos == size - 1 else { return nil }; break }
+            guard len <= 63, pos + 1 + len < size else { return nil }
+            for k in (pos + 1)...(pos + len) {
+                let c = data[k]
+                if c == 0x2E || c == 0x3B || c == 0x28 || c == 0x29 || c == 0x5C { length += 2 }
+                else if c < 0x21 || c > 0x7E { length += 4 } else { length += 1 }
+            }
+            length += 1
+            pos += 1 + len
+        }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var i = 0, pos = 0
+            while data[pos] != 0 {
+                let len = Int(data[pos])
+                for k in (pos + 1)...(pos + len) {
+                    let c = data[k]
+                    if c == 0x2E || c == 0x3B || c == 0x28 || c == 0x29 || c == 0x5C {
+                        out[i] = 0x5C; out[i + 1] = c; i += 2
+                    } else if c < 0x21 || c > 0x7E {
+                        out[i] = 0x5C
+                        out[i + 1] = 0x30 + c / 100; out[i + 2] = 0x30 + (c / 10) % 10; out[i + 3] = 0x30 + c % 10
+                        i += 4
+                    } else {
+                        out[i] = c; i += 1
+                    }
+                }
+                out[i] = 0x2E; i += 1
+                pos += 1 + len
+            }
+            return i
+        }
     }
 
     static func bytes(of rdf: UnsafeMutablePointer<ldns_rdf>) -> [UInt8] {
