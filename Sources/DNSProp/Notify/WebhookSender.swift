@@ -75,12 +75,13 @@ public final class WebhookSender: Sendable {
                     let text = String(decoding: data.prefix(300), as: UTF8.self)
                     result.set(.status(response.statusCode, text.trimmingCharacters(in: .whitespacesAndNewlines)))
                 }
-            } catch let f as GlobalpingTransport.Failure {
+            } catch let f as HTTPTransport.Failure {
                 switch f {
                 case .redirectRefused: result.set(.transport("redirect not followed for a POST"))
                 case .tooLarge(let cap): result.set(.transport("reply larger than \(cap) bytes"))
                 case .transport(let s): result.set(.transport(s))
                 case .notHTTP: result.set(.transport("not an HTTP reply"))
+                case .timedOut: result.set(.transport("timed out"))
                 }
             } catch {
                 result.set(.transport("\(error)"))

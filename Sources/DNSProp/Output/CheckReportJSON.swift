@@ -19,9 +19,8 @@ public enum CheckReportJSON {
         case nil: pairs += [("negative", .null), ("answers", .array((t.expectedValues ?? []).map { .string($0) }))]
         }
         pairs += [("notes", .array(t.notes.map { .string($0) })), ("error", .optional(t.failure))]
-            ("geo", GeoJSON.match(v.geo)),
-        ]
-        return .object(base + DNSSECReport.pairs(v))
+        pairs.append(("dnssec", t.dnssec.map(DNSSECReport.json) ?? .null))
+        pairs.append(("geo", GeoJSON.truth(t.geo)))
         return .object(pairs)
     }
 
@@ -61,8 +60,9 @@ public enum CheckReportJSON {
             ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
             ("servedPastExpiry", .bool(v.servedPastExpiry)),
             ("purge", purge(v.purge)),
-        pairs.append(("dnssec", t.dnssec.map(DNSSECReport.json) ?? .null))
-        pairs.append(("geo", GeoJSON.truth(t.geo)))
+            ("geo", GeoJSON.match(v.geo)),
+        ]
+        return .object(base + DNSSECReport.pairs(v))
     }
 
     /// The summary and the decision `VerdictPolicy` drew from it (`outcome`), which
