@@ -22,7 +22,7 @@ struct CheckOptions: ParsableArguments {
     @Option(name: .customLong("root-hints"), help: ArgumentHelp("Start iteration from these root servers (root hints format) instead of IANA's.", valueName: "FILE"))
     var rootHints: String?
 
-    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Validate the truth's DNSSEC chain from these root DS or DNSKEY records (zone-file lines) instead of IANA's root KSKs.", valueName: "FILE"))
+    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Validate the truth's DNSSEC chain from these root DS or DNSKEY records (zone-file lines) instead of IANA's root KSKs; 'none' turns validation off. With --root-hints and no --trust-anchor the chain is not validated (IANA's keys do not sign another root).", valueName: "FILE|none"))
     var trustAnchor: String?
 
     @Option(name: .customLong("expect"), help: ArgumentHelp("State the truth instead of asking the authoritative servers (repeatable): A=203.0.113.10, NS=ns1.example.com.", valueName: "TYPE=VALUE"))
@@ -119,7 +119,12 @@ struct CheckOptions: ParsableArguments {
                 throw usageFailure("--root-hints: \(error)")
             }
         }
-        if let trustAnchor {
+        if trustAnchor == "none" {
+            plan.trustAnchor = nil
+        } else if trustAnchor == nil && rootHints != nil {
+            plan.trustAnchor = nil
+            plan.notes.append("DNSSEC chain of trust not validated: --root-hints names another root, and no --trust-anchor gives its keys")
+        } else if let trustAnchor {
             do {
                 plan.trustAnchor = try TrustAnchor.parse(try FileText.read(trustAnchor)).get()
             } catch {

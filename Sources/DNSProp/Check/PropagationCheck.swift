@@ -34,6 +34,8 @@ public struct PropagationCheck: Sendable {
         public var purgePages: [String: PurgePage] = PurgePage.bundled
         /// Validate each truth's chain of trust from this anchor (`--trust-anchor`); nil: do not.
         public var trustAnchor: TrustAnchor? = .ianaRoot
+        /// Notes about the plan itself (what was left out and why), carried into every report.
+        public var notes: [String] = []
         /// Registry status over RDAP for the diagnosis line (nil: `--no-rdap`).
         public var registry: RegistrySource?
         /// Draw the one-line diagnosis (registry, TLD, zone, caches).
@@ -116,7 +118,7 @@ public struct PropagationCheck: Sendable {
         // Remote probes: the same truths, the same classifier.
         var remoteError: String? = nil
         var remoteResolvers = Set<ServerAddress>()
-        var notes: [String] = []
+        var notes: [String] = plan.notes
         if let remote = plan.remote {
             progress?("asking Globalping probes \(asked.count) questions")
             let round = await remote.observeRound(asked.map { templates[$0]! })
