@@ -360,3 +360,28 @@ struct RegistryTests {
         #expect(!text.contains("\u{1B}"))
     }
 }
+
+/// A check does not wait for a slow RDAP server past its DNS work (plus `grace`), except
+/// for `--warn-expiry`, which needs the answer; and a watch shares one lookup in flight.
+@Suite("Registry lookups never hold up a check")
+struct RegistryGraceTests {
+    static func slowLookup(_ domain: DomainName, after seconds: Double) -> Task<RegistryLookup?, Never> {
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            return RegistryLookup(domain: domain, problem: "slow answer", checkedAt: WallClock.now())
+        }
+    }
+
+    @Test func graceEndsTheWaitAndWarnExpiryWaitsFully() async throws {
+        let domain = try DomainName("victim.com")
+        let source = RegistrySource(client: RDAPClient(timeout: 5), grace: 0.2)
+        let started = MonotonicTime.now()
+        let early = await source.answer(of: Self.slowLookup(domain, after: 10), domain: domain, waitFully: false)
+        #expect(MonotonicTime.now() - started < 8)          // the 10-s lookup was not waited for
+        #expect(early?.problem?.contains("has not answered yet") == true, "\(early?.problem ?? "nil")")
+        let full = await source.answer(of: Self.slowLookup(domain, after: 0.5), domain: domain, waitFully: true)
+        #expect(full?.problem == "slow answer")
+        let quick = await source.answer(of: Self.slowLookup(domain, after: 0), domain: domain, waitFully: false)
+        #expect(quick?.problem == "slow answer")
+    }
+}

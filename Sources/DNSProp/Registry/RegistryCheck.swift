@@ -8,20 +8,65 @@ public final class RegistrySource: @unchecked Sendable {
     public let client: RDAPClient
     /// How long a lookup stays good in a watch (RDAP servers rate-limit; registry state moves slowly).
     public var refresh: Double
+    /// Seconds a check waits for a slow RDAP server once its DNS work is done (unless
+    /// `--warn-expiry` needs the answer); past it the diagnosis says the registry is still being
+    /// asked, and in a watch the answer, when it comes, serves the later rounds.
+    public var grace: Double
     private let lock = NSLock()
     private var last: RegistryLookup?
+    private var inFlight: (domain: DomainName, task: Task<RegistryLookup, Never>)?
 
-    public init(client: RDAPClient, refresh: Double = 600) {
+    public init(client: RDAPClient, refresh: Double = 600, grace: Double = 1.5) {
         self.client = client
         self.refresh = refresh
+        self.grace = grace
     }
 
     func lookUp(_ domain: DomainName) async -> RegistryLookup {
         let now = WallClock.now()
-        if let cached = lock.withLock({ last }), cached.domain == domain, now - cached.checkedAt < refresh { return cached }
-        let fresh = await client.lookUp(domain)
-        lock.withLock { last = fresh }
+        let task = lock.withLock { () -> Task<RegistryLookup, Never>? in
+            if let cached = last, cached.domain == domain, now - cached.checkedAt < refresh { return nil }
+            if let f = inFlight, f.domain == domain { return f.task }       // one lookup at a time
+            let client = self.client
+            let t = Task { await client.lookUp(domain) }
+            inFlight = (domain, t)
+            return t
+        }
+        guard let task else { return lock.withLock { last! } }
+        let fresh = await task.value
+        lock.withLock {
+            last = fresh
+            if inFlight?.domain == domain { inFlight = nil }
+        }
         return fresh
+    }
+
+    /// The lookup's answer, or (after `grace` seconds) a lookup that says it is still under way.
+    /// Whichever comes first resumes the caller; the lookup itself runs on (a watch keeps it).
+    func answer(of lookup: Task<RegistryLookup?, Never>, domain: DomainName, waitFully: Bool) async -> RegistryLookup? {
+        if waitFully { return await lookup.value }
+        let pending = RegistryLookup(domain: domain,
+                                     problem: "the RDAP server has not answered yet (not waited for past the DNS work; --warn-expiry waits up to \(Int(client.timeout)) s)",
+                                     checkedAt: WallClock.now())
+        let once = ResumeOnce()
+        let grace = self.grace
+        return await withCheckedContinuation { (c: CheckedContinuation<RegistryLookup?, Never>) in
+            Task { let v = await lookup.value; once.run { c.resume(returning: v) } }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, grace) * 1e9))
+                once.run { c.resume(returning: pending) }
+            }
+        }
+    }
+}
+
+/// Runs the first closure given to it and ignores the rest (a continuation resumed once).
+private final class ResumeOnce: @unchecked Sendable {   // `done` guarded by `lock`
+    private let lock = NSLock()
+    private var done = false
+    func run(_ body: () -> Void) {
+        let first = lock.withLock { () -> Bool in defer { done = true }; return !done }
+        if first { body() }
     }
 }
 
@@ -42,7 +87,10 @@ extension PropagationCheck {
     func diagnose(_ report: PropagationReport, iterative: IterativeResolver, lookup: Task<RegistryLookup?, Never>?) async -> PropagationReport {
         guard plan.diagnose, let domain = diagnosedDomain else { return report }
         let view = await ZoneDelegationView.observe(domain, iterative: iterative)
-        let registry = await lookup?.value
+        var registry: RegistryLookup? = nil
+        if let lookup, let source = plan.registry {
+            registry = await source.answer(of: lookup, domain: domain, waitFully: plan.warnExpiry != nil)
+        }
         var out = report
         out.diagnosis = Diagnosis.build(domain: domain, registry: registry, delegation: view, report: report,
                                         signatures: plan.signatures, warnExpiry: plan.warnExpiry, now: WallClock.now())
