@@ -63,6 +63,8 @@ struct GlobalpingTests {
         #expect(v.resolver.vantage?.resolver == "8.8.8.8")
         #expect(v.rttMs == 99)
         #expect(v.resolver.display == "AU Sydney AS202422")
+        // The probe's own coordinates place it on maps, not Australia's label point.
+        #expect(Coordinates.of(v.resolver) == GeoCoordinate(lat: -33.87, lon: 151.21, precision: .exact))
         // The request asked the spec's way.
         let post = try #require(server.requests.first { $0.method == "POST" })
         let body = try #require(try JSONSerialization.jsonObject(with: post.body) as? [String: Any])

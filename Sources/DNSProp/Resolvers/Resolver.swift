@@ -92,6 +92,9 @@ public struct Vantage: Hashable, Sendable {
     public var tags: [String]
     /// The resolver the probe asked, as the probe reported it ("private" for a LAN resolver).
     public var resolver: String?
+    /// Where the probe is, in degrees, as its network reports it (for maps; range-checked there).
+    public var latitude: Double?
+    public var longitude: Double?
 
     public init(network: String, continent: String? = nil, country: String? = nil, city: String? = nil, asn: Int? = nil,
                 provider: String? = nil, tags: [String] = [], resolver: String? = nil) {

@@ -103,8 +103,11 @@ public enum Globalping {
         public var network: String?
         public var tags: [String]?
         public var resolvers: [String]?
+        /// The probe's coordinates (API spec: probe.latitude/longitude); nil when absent or out of range.
+        public var latitude: Double?
+        public var longitude: Double?
 
-        enum CodingKeys: String, CodingKey { case continent, region, country, state, city, asn, network, tags, resolvers }
+        enum CodingKeys: String, CodingKey { case continent, region, country, state, city, asn, network, tags, resolvers, latitude, longitude }
         public init() {}
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -117,6 +120,8 @@ public enum Globalping {
             network = c.lenient(String.self, .network)
             tags = c.lenient([String].self, .tags).map { Array($0.prefix(64)) }
             resolvers = c.lenient([String].self, .resolvers).map { Array($0.prefix(64)) }
+            latitude = c.lenient(Double.self, .latitude).flatMap { $0.isFinite && abs($0) <= 90 ? $0 : nil }
+            longitude = c.lenient(Double.self, .longitude).flatMap { $0.isFinite && abs($0) <= 180 ? $0 : nil }
         }
     }
 

@@ -228,9 +228,11 @@ public final class GlobalpingVantage: @unchecked Sendable {   // mutable state g
 
     func convert(_ r: Globalping.ProbeResult, position: Int, generation: Int, template: QueryTemplate) -> Observation {
         let p = r.probe
-        let vantage = Vantage(network: "globalping", continent: Self.label(p.continent), country: Self.label(p.country), city: Self.label(p.city),
+        var vantage = Vantage(network: "globalping", continent: Self.label(p.continent), country: Self.label(p.country), city: Self.label(p.city),
                               asn: p.asn, provider: Self.label(p.network), tags: (p.tags ?? []).map { String($0.prefix(128)) },
                               resolver: Self.label(r.result.resolver ?? p.resolvers?.first))
+        vantage.latitude = p.latitude
+        vantage.longitude = p.longitude
         var resolver = Resolver(address: Self.identity(generation: generation, position: position),
                                 operatorName: vantage.provider, countryCode: vantage.country,
                                 location: vantage.city, origin: "globalping")
