@@ -120,6 +120,12 @@ final class DashboardHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
+    /// A request NIO could not parse: its error handler has answered 400; the connection is closed
+    /// rather than left holding a slot until the idle timeout.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
             context.close(promise: nil)

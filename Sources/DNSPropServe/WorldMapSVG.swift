@@ -7,7 +7,8 @@ import DNSProp
 
 /// The status page's world map: land from a grid, every resolver placed where the map data says
 /// it is (its probe's coordinates, or a point inside its country) and coloured by its status.
-/// Equirectangular, 720 × 360 user units (2 units per degree).
+/// Equirectangular, 2 user units per degree, cut at 84°N and 58°S like the terminal map
+/// (`WorldProjection.standard`): 720 × 284.
 public struct WorldMapSVG: Sendable {
     /// Where the land is and where a resolver is.
     public struct Data: Sendable {
@@ -27,29 +28,34 @@ public struct WorldMapSVG: Sendable {
         public static let empty = Data(columns: 0, rows: 0, isLand: { _, _ in false }, locate: { _ in nil })
     }
 
+    public static let north = 84.0
+    public static let south = -58.0
     public static let width = 720.0
-    public static let height = 360.0
+    public static let height = (north - south) * 2
 
     public var data: Data
     public init(data: Data) { self.data = data }
 
     public static func x(lon: Double) -> Double { (min(max(lon, -180), 180) + 180) * width / 360 }
-    public static func y(lat: Double) -> Double { (90 - min(max(lat, -90), 90)) * height / 180 }
+    public static func y(lat: Double) -> Double { (north - min(max(lat, south), north)) * 2 }
 
     /// The land as one path of horizontal runs, at most 1 degree per cell.
     public func landPath() -> String {
         guard data.columns > 0, data.rows > 0 else { return "" }
         let step = max(1, data.columns / 360)
         let cols = data.columns / step, rows = data.rows / step
-        let cw = Self.width / Double(cols), ch = Self.height / Double(rows)
+        let cw = Self.width / Double(cols), degreesPerRow = 180 / Double(rows)
         var path = ""
         for row in 0..<rows {
+            let top = 90 - Double(row) * degreesPerRow, bottom = top - degreesPerRow
+            guard bottom >= Self.south, top <= Self.north else { continue }
+            let y0 = Self.y(lat: top), ch = Self.y(lat: bottom) - y0
             var col = 0
             while col < cols {
                 guard data.isLand(col * step + step / 2, row * step + step / 2) else { col += 1; continue }
                 let start = col
                 while col < cols, data.isLand(col * step + step / 2, row * step + step / 2) { col += 1 }
-                path += "M\(Self.fmt(Double(start) * cw)) \(Self.fmt(Double(row) * ch))h\(Self.fmt(Double(col - start) * cw))v\(Self.fmt(ch))h-\(Self.fmt(Double(col - start) * cw))z"
+                path += "M\(Self.fmt(Double(start) * cw)) \(Self.fmt(y0))h\(Self.fmt(Double(col - start) * cw))v\(Self.fmt(ch))h-\(Self.fmt(Double(col - start) * cw))z"
             }
         }
         return path
@@ -90,11 +96,11 @@ public struct WorldMapSVG: Sendable {
 
     /// The `<svg>` element. `landPath` is passed in so that it is computed once per process.
     public func svg(_ rows: [WatchState.Row], landPath: String) -> String {
-        var out = "<svg class=\"map\" viewBox=\"0 0 720 360\" role=\"img\" aria-label=\"World map of the resolvers, coloured by status\" xmlns=\"http://www.w3.org/2000/svg\">"
-        out += "<rect class=\"sea\" x=\"0\" y=\"0\" width=\"720\" height=\"360\"/>"
+        var out = "<svg class=\"map\" viewBox=\"0 0 720 \(Self.fmt(Self.height))\" role=\"img\" aria-label=\"World map of the resolvers, coloured by status\">"
+        out += "<rect class=\"sea\" x=\"0\" y=\"0\" width=\"720\" height=\"\(Self.fmt(Self.height))\"/>"
         var grid = ""
-        for lon in stride(from: -150, through: 150, by: 30) { grid += "M\(Self.fmt(Self.x(lon: Double(lon)))) 0v360" }
-        for lat in stride(from: -60, through: 60, by: 30) { grid += "M0 \(Self.fmt(Self.y(lat: Double(lat))))h720" }
+        for lon in stride(from: -150, through: 150, by: 30) { grid += "M\(Self.fmt(Self.x(lon: Double(lon)))) 0v\(Self.fmt(Self.height))" }
+        for lat in stride(from: -30, through: 60, by: 30) { grid += "M0 \(Self.fmt(Self.y(lat: Double(lat))))h720" }
         out += "<path class=\"graticule\" d=\"\(grid)\"/>"
         if !landPath.isEmpty { out += "<path class=\"land\" d=\"\(landPath)\"/>" }
         let (placed, _) = markers(rows)
