@@ -169,7 +169,7 @@ public struct StatusPage: Sendable {
         var out = "<section class=\"results\"><h2>Resolvers</h2><table id=\"resolvers\"><thead><tr>"
         out += "<th>Resolver</th><th>Operator</th><th>Where</th><th>Status</th><th>Question</th><th>Answer</th><th>TTL</th><th>Expires</th><th>Latest</th><th>Reason</th>"
         out += "</tr></thead><tbody>"
-        let perResolver = Dictionary(grouping: s.state.entries.values, by: { $0.verdict.resolver.address }).mapValues(\.count)
+        let perResolver = Dictionary(grouping: s.state.entries.values, by: { $0.verdict.resolver.address })
         for row in s.state.resolverRows() {
             let v = row.worst.verdict, r = row.resolver
             let status = v.status.rawValue
@@ -177,13 +177,24 @@ public struct StatusPage: Sendable {
             let whereText = [r.countryCode ?? r.vantage?.country, r.location ?? r.vantage?.city].compactMap { $0 }.joined(separator: " ")
             var answers = v.answers.joined(separator: " · ")
             if answers.count > 300 { answers = String(answers.prefix(300)) + "…" }
-            let others = (perResolver[r.address] ?? 1) - 1
+            // The resolver's other results, behind a <details> (no script needed).
+            let others = (perResolver[r.address] ?? []).map(\.verdict).filter { $0.question != v.question }.sorted { $0.question < $1.question }
             out += "<tr class=\"st-\(status)\(row.flipped ? " flipped" : "")\" data-resolver=\"\(Self.e(r.address.description))\" data-status=\"\(status)\">"
             out += "<td class=\"addr\">\(Self.e(address))</td>"
             out += "<td>\(Self.e(r.operatorName ?? r.vantage?.provider ?? ""))</td>"
             out += "<td>\(Self.e(whereText))</td>"
             out += "<td><span class=\"tag st-\(status)\">\(status)</span></td>"
-            out += "<td>\(Self.e(v.question.description))\(others > 0 ? " <span class=\"more\">+\(others)</span>" : "")</td>"
+            out += "<td>\(Self.e(v.question.description))"
+            if !others.isEmpty {
+                out += "<details class=\"more\"><summary>+\(others.count) more</summary><ul>"
+                for o in others {
+                    var text = o.answers.joined(separator: " · ")
+                    if text.count > 300 { text = String(text.prefix(300)) + "…" }
+                    out += "<li>\(Self.e(o.question.description)) <span class=\"tag st-\(o.status.rawValue)\">\(o.status.rawValue)</span> <span class=\"answers\">\(Self.e(text))</span></li>"
+                }
+                out += "</ul></details>"
+            }
+            out += "</td>"
             out += "<td class=\"answers\">\(Self.e(answers))</td>"
             out += "<td>\(v.ttl.map { String($0) } ?? "")</td>"
             out += "<td>\(v.expiresAt.map { Self.when($0, now: now, none: "") } ?? "")</td>"

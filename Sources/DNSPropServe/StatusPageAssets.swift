@@ -29,6 +29,8 @@ public enum StatusPageAssets {
         th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eceef1; vertical-align: top; }
         td.addr, td.answers { font-family: ui-monospace, monospace; word-break: break-all; } td.reason { color: #444; }
         tr.flipped { background: #fffbe6; }
+        details.more summary { cursor: pointer; color: #555; font-size: 12px; } details.more ul { margin: 2px 0; padding-left: 14px; }
+        span.answers { font-family: ui-monospace, monospace; word-break: break-all; }
         .tag { padding: 0 6px; border-radius: 8px; color: #fff; font-size: 12px; } .more { color: #777; font-size: 12px; }
         .st-current { fill: var(--current); background: var(--current); } .st-stale { fill: var(--stale); background: var(--stale); }
         .st-parked { fill: var(--parked); background: var(--parked); }
