@@ -179,7 +179,7 @@ scrape_configs:
 
 
 def chromium(*args, timeout=120):
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
            "--user-data-dir=" + args[0], *args[1:]]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
