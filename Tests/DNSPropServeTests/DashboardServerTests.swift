@@ -90,7 +90,7 @@ struct LoopbackClient {
         let port = server.boundAddress.port
         let a = try LoopbackClient(port: port), b = try LoopbackClient(port: port)
         // Wait until the server has accepted both (they hold their slots while idle).
-        for _ in 0..<200 where server.openConnections < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
+        for _ in 0..<1000 where server.openConnections < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
         #expect(server.openConnections == 2)
         let c = try LoopbackClient(port: port)
         c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
