@@ -9,6 +9,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // watch --listen: the HTTP server (NIOHTTP1) and the Prometheus exposition format.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // ldns: DNS wire format (Debian: libldns-dev).
@@ -29,10 +32,22 @@ let package = Package(
             name: "DNSProp",
             dependencies: ["CLDNS", "CIDN2", "CDNSPropShims"]
         ),
+        // watch --listen: /metrics, /status.json and the status page, served from a WatchSession.
+        .target(
+            name: "DNSPropServe",
+            dependencies: [
+                "DNSProp",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "DNSPropCLI",
             dependencies: [
                 "DNSProp",
+                "DNSPropServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +60,10 @@ let package = Package(
         .testTarget(
             name: "DNSPropTests",
             dependencies: ["DNSProp", "CLDNS"]
+        ),
+        .testTarget(
+            name: "DNSPropServeTests",
+            dependencies: ["DNSPropServe", "DNSProp"]
         ),
     ],
     swiftLanguageModes: [.v6]

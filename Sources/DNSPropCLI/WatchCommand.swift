@@ -6,6 +6,7 @@ import Foundation
 import Dispatch
 import Synchronization
 import DNSProp
+import DNSPropServe
 
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,6 +49,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("poll-anyway"), help: "Ask every question every round, also in the last seconds of a stale answer's TTL (by default such a query is held back: it can make BIND or Knot Resolver refresh the stale record from the servers its stale delegation points to).")
     var pollAnyway = false
 
+    @Option(name: .customLong("listen"), help: ArgumentHelp("Serve a live status page (/), /metrics (Prometheus) and /status.json on ADDR:PORT while watching; PORT alone listens on 127.0.0.1, [::1]:PORT on IPv6. Read-only, no authentication: see the README's security notes.", valueName: "ADDR:PORT"))
+    var listen: String?
+
     @Option(help: "Output: table (full screen on a terminal, a log otherwise) or ndjson.")
     var format: WatchFormat = .table
 
@@ -64,6 +68,7 @@ struct WatchCommand: AsyncParsableCommand {
             guard untilPropagated else { throw ValidationError("--max-wait needs --until-propagated") }
         }
         _ = try notify.configuration()
+        if let listen { _ = try WatchListen.address(listen) }
     }
 
     func run() async throws {
@@ -74,6 +79,8 @@ struct WatchCommand: AsyncParsableCommand {
                                    options: .init(interval: interval, untilPropagated: untilPropagated,
                                                   maxWait: maxWait.flatMap(DurationText.parse), minCurrent: options.minCurrent,
                                                   pollAnyway: pollAnyway))
+        var server: DashboardServer?
+        if let listen { server = try await WatchListen.start(listen, session: session, plan: plan) }
         let fullScreen = format == .table && Console.isTerminal(1)
         let verbose = options.verbose
 
@@ -164,6 +171,7 @@ struct WatchCommand: AsyncParsableCommand {
         for await c in exits { code = c; break }
         // A converged event queued by the last round is still to be delivered: wait for it (bounded).
         notifier?.drain(timeout: notify.drainTimeout)
+        await server?.stop()
         if code != 0 { throw ExitCode(code) }
     }
 }
