@@ -155,7 +155,9 @@ struct Exposition {
     }
 
     @Test func escapeCoversEveryMarkupCharacter() {
-        #expect(HTMLText.escape("<a href='x' title=\"y\">&`</a>\u{7}") == "&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;&#96;&lt;/a&gt;\u{FFFD}")
+        #expect(HTMLText.escape("<a href='x' title=\"y\">&`</a>\u{7}") == "&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;&#96;&lt;/a&gt;\\x07")
+        // Bidi overrides (Trojan Source) and zero-width characters are made visible, as on a terminal.
+        #expect(HTMLText.escape("a\u{202E}b\u{200B}c") == "a\\u{202E}b\\u{200B}c")
     }
 }
 

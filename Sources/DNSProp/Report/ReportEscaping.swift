@@ -1,22 +1,8 @@
 /// Escaping for the postmortem report: every string from the recording (network text:
 /// answers, reasons, operator names, NS names) goes through one of these.
 public enum ReportEscaping {
-    /// For HTML text and attribute values: control and invisible characters made visible
-    /// (`TerminalText`), then `& < > " '` as entities.
-    public static func html(_ s: String) -> String {
-        var out = ""
-        for ch in TerminalText.escape(s) {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    /// For HTML text and attribute values: `HTMLText.escape`, the one HTML escaper.
+    public static func html(_ s: String) -> String { HTMLText.escape(s) }
 
     /// For Markdown text and table cells: control characters made visible, the punctuation that
     /// Markdown (CommonMark, GFM tables and autolinks) reads as syntax inside a line
