@@ -315,6 +315,21 @@ struct RegistryTests {
         #expect(d.stage == .delegationMismatch)
         #expect(d.line == "registry and TLD agree, but the zone's own NS set differs from the parent's (lame delegation at ns2.victim.com)", "\(d.line)")
         #expect(d.lameAt == ["ns2.victim.com."])
+        // A resolver serving the parent's NS set (ns1 + ns2) follows what the TLD delegates to
+        // now, not old name servers: the line does not say it still follows old ones (seen in an
+        // end-to-end run, where one testbed resolver answered NS from the referral).
+        var parentSide = Self.verdict(.stale, resolver: "192.0.2.2")
+        parentSide.answers = ["ns1.victim.com.", "ns2.victim.com."]
+        var old = Self.verdict(.stale, resolver: "192.0.2.3")
+        old.answers = ["ns1.old-host.example."]
+        let withParentSide = Diagnosis.build(domain: Self.domain, registry: Self.lookup(rec), delegation: view,
+                                             report: Self.report([Self.verdict(.current, resolver: "192.0.2.1"), parentSide]),
+                                             signatures: .bundled, now: Self.now)
+        #expect(withParentSide.line == d.line, "\(withParentSide.line)")
+        let withOld = Diagnosis.build(domain: Self.domain, registry: Self.lookup(rec), delegation: view,
+                                      report: Self.report([Self.verdict(.current, resolver: "192.0.2.1"), parentSide, old]),
+                                      signatures: .bundled, now: Self.now)
+        #expect(withOld.line.contains("; 1 resolver still follows the old nameservers"), "\(withOld.line)")
         // Without the registry's word, the same DNS finding.
         let dnsOnly = Diagnosis.build(domain: Self.domain, registry: nil, delegation: view, report: Self.report([]), signatures: .bundled, now: Self.now)
         #expect(dnsOnly.line == "the zone's own NS set differs from the parent's (lame delegation at ns2.victim.com)", "\(dnsOnly.line)")

@@ -81,10 +81,19 @@ public struct Diagnosis: Sendable {
         // Resolvers not current yet: by the delegation question when it was asked (which name
         // servers they follow), else by any question.
         let delegationVerdicts = report.questions.filter { $0.question.isDelegation && $0.question.name == domain }.flatMap(\.verdicts)
-        let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter { VerdictPolicy.isNotConverged($0.worst.status) }
+        // A resolver that serves the parent's NS set where the zone's own differs (a lame
+        // delegation) follows what the TLD delegates to now: not old name servers.
+        let parentSet = delegation.map { Set($0.parentNS.map { $0.lowercased() }) } ?? []
+        func followsParent(_ v: Verdict) -> Bool {
+            mismatch && !parentSet.isEmpty && Set(v.answers.map { $0.lowercased() }) == parentSet
+        }
+        let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter {
+            VerdictPolicy.isNotConverged($0.worst.status) && !followsParent($0.worst)
+        }
         let byDelegation = !pendingDelegation.isEmpty
         let pending = byDelegation ? pendingDelegation
-            : VerdictPolicy.standings(report.verdicts).filter { VerdictPolicy.isNotConverged($0.worst.status) }
+            : VerdictPolicy.standings(report.verdicts.filter { !($0.question.isDelegation && followsParent($0)) })
+                .filter { VerdictPolicy.isNotConverged($0.worst.status) }
         let followParking = pending.contains { $0.worst.status == .parked }
         let allGoneBy = report.summary.lastLatestExpiry ?? report.summary.lastExpiry
 
