@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import DNSProp
 
 /// The registry side: Public Suffix List, RDAP bootstrap, RDAP documents (hostile ones too),
@@ -409,5 +410,52 @@ struct RegistryGraceTests {
         let patient = RegistrySource(client: RDAPClient(timeout: 5), grace: 30)
         let quick = await patient.answer(of: Self.slowLookup(domain, after: 0), domain: domain, waitFully: false)
         #expect(quick?.problem == "slow answer")
+    }
+}
+
+/// The diagnosis's walk to the TLD's delegation runs while the resolvers are asked; where the
+/// root servers cannot be reached (a firewall that lets DNS through to resolvers only), the
+/// check does not wait out the walk's timeouts, except for `--warn-expiry`, which needs it.
+@Suite("The delegation view never holds up a check")
+struct DelegationViewGraceTests {
+    @Test func unreachableRootEndsTheWaitAndWarnExpiryWaitsForTheWalk() async throws {
+        let rootQueries = Mutex(0)
+        let silentRoot = try TestResponder(host: "127.79.9.1", tcp: false) { _ in rootQueries.withLock { $0 += 1 }; return [] }
+        defer { silentRoot.stop() }
+        let resolver = try PropagationCheckTests.resolver("127.79.9.2") { m in
+            Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.10", ttl: 300)])
+        }
+        defer { resolver.stop() }
+        var plan = PropagationCheck.Plan(names: [try DomainName("victim.example")], types: [.a],
+                                         resolvers: [Resolver(address: resolver.address, operatorName: "R")])
+        plan.expectations = [.a: ["192.0.2.10"]]
+        plan.checkDelegation = false
+        plan.trustAnchor = nil
+        plan.diagnose = true
+        plan.iteration.rootHints = RootHints(servers: [.init(name: "root.test.", addresses: [IPAddress("127.79.9.1")!])])
+        plan.iteration.port = silentRoot.address.port
+
+        // Every attempt to the root waits 5 s: the walk cannot end within the 1.5-s grace.
+        var slow = EngineConfiguration()
+        slow.timeout = 5
+        slow.retries = 1
+        slow.maxRatePerServer = 0
+        let engine = QueryEngine(configuration: slow)
+        defer { engine.shutdown() }
+        let report = await PropagationCheck(plan: plan, engine: engine).run()
+        #expect(report.verdicts.map(\.status) == [.current])
+        let line = try #require(report.diagnosis?.line)
+        #expect(line.contains("the TLD's delegation of victim.example. was not seen within 1.5 s of the resolvers' answers"), "\(line)")
+        #expect(report.diagnosis?.stage == .unknown)
+        #expect(rootQueries.withLock { $0 } >= 1)   // the walk had started
+
+        // --warn-expiry waits for the walk, which ends in its own failure (short timeouts here).
+        plan.warnExpiry = 30 * 86400
+        let quick = PropagationCheckTests.engine()
+        defer { quick.shutdown() }
+        let waited = await PropagationCheck(plan: plan, engine: quick).run()
+        let full = try #require(waited.diagnosis?.line)
+        #expect(full.contains("cannot follow the delegation of victim.example."), "\(full)")
+        #expect(!full.contains("was not seen within"))
     }
 }

@@ -70,6 +70,9 @@ public struct PropagationCheck: Sendable {
             let chain = ChainOfTrust(resolver: iterative, anchor: anchor)
             for i in truths.indices { truths[i].truth.dnssec = await chain.validate(truths[i].truth) }
         }
+        // The TLD's and the zone's view of the delegation, for the diagnosis: walked while the
+        // resolvers are asked (after the truth, so that it finds the truth's delegations cached).
+        let delegationView = startDelegationView(iterative)
         let questions = truths.map { CheckQuestion(name: $0.truth.name, type: $0.truth.type, kind: $0.kind) }
         let classifier = VerdictClassifier(signatures: plan.signatures)
         var verdicts: [[Verdict]] = Array(repeating: [], count: truths.count)
@@ -149,7 +152,7 @@ public struct PropagationCheck: Sendable {
         let report = PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
                                        questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
                                        iteration: iterative.statistics, geo: geoStatistics)
-        return await diagnose(report, iterative: iterative, lookup: registryLookup)
+        return await diagnose(report, delegationView: delegationView, lookup: registryLookup)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

@@ -48,14 +48,18 @@ public final class RegistrySource: @unchecked Sendable {
         let pending = RegistryLookup(domain: domain,
                                      problem: "the RDAP server has not answered yet (not waited for past the DNS work; --warn-expiry waits up to \(Int(client.timeout)) s)",
                                      checkedAt: WallClock.now())
-        let once = ResumeOnce()
-        let grace = self.grace
-        return await withCheckedContinuation { (c: CheckedContinuation<RegistryLookup?, Never>) in
-            Task { let v = await lookup.value; once.run { c.resume(returning: v) } }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, grace) * 1e9))
-                once.run { c.resume(returning: pending) }
-            }
+        return await firstOf(lookup, orAfter: grace, otherwise: pending)
+    }
+}
+
+/// `task`'s value, or `otherwise` once `seconds` have passed, whichever comes first; the task runs on.
+func firstOf<T: Sendable>(_ task: Task<T, Never>, orAfter seconds: Double, otherwise: T) async -> T {
+    let once = ResumeOnce()
+    return await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
+        Task { let v = await task.value; once.run { c.resume(returning: v) } }
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
+            once.run { c.resume(returning: otherwise) }
         }
     }
 }
@@ -83,14 +87,34 @@ extension PropagationCheck {
         return Task { await source.lookUp(domain) }
     }
 
+    /// Starts the walk to the diagnosed domain's delegation (`ZoneDelegationView`), so that it
+    /// runs while the resolvers are asked.
+    func startDelegationView(_ iterative: IterativeResolver) -> Task<ZoneDelegationView, Never>? {
+        guard plan.diagnose, let domain = diagnosedDomain else { return nil }
+        return Task { await ZoneDelegationView.observe(domain, iterative: iterative) }
+    }
+
+    /// Seconds the diagnosis waits for the delegation view once the verdicts are in (unless
+    /// `--warn-expiry` needs it): where the root or TLD servers cannot be reached (a firewall
+    /// that lets DNS through to resolvers only), the walk would otherwise hold the check for
+    /// its timeouts.
+    static let delegationViewGrace: Double = 1.5
+
     /// The report with its diagnosis. The verdicts are decided before this runs and are not changed.
-    func diagnose(_ report: PropagationReport, iterative: IterativeResolver, lookup: Task<RegistryLookup?, Never>?) async -> PropagationReport {
-        guard plan.diagnose, let domain = diagnosedDomain else { return report }
-        let view = await ZoneDelegationView.observe(domain, iterative: iterative)
+    func diagnose(_ report: PropagationReport, delegationView: Task<ZoneDelegationView, Never>?,
+                  lookup: Task<RegistryLookup?, Never>?) async -> PropagationReport {
+        guard plan.diagnose, let domain = diagnosedDomain, let delegationView else { return report }
+        let waitFully = plan.warnExpiry != nil
+        let unseen = ZoneDelegationView(zone: domain, delegated: false,
+                                        problem: "the TLD's delegation of \(domain) was not seen within \(String(format: "%g", Self.delegationViewGrace)) s of the resolvers' answers (the root or TLD servers are slow or unreachable; --warn-expiry waits)")
+        // Both waits at once: the registry's grace and the delegation view's run side by side.
+        async let viewWait = waitFully ? await delegationView.value
+            : await firstOf(delegationView, orAfter: Self.delegationViewGrace, otherwise: unseen)
         var registry: RegistryLookup? = nil
         if let lookup, let source = plan.registry {
-            registry = await source.answer(of: lookup, domain: domain, waitFully: plan.warnExpiry != nil)
+            registry = await source.answer(of: lookup, domain: domain, waitFully: waitFully)
         }
+        let view = await viewWait
         var out = report
         out.diagnosis = Diagnosis.build(domain: domain, registry: registry, delegation: view, report: report,
                                         signatures: plan.signatures, warnExpiry: plan.warnExpiry, now: WallClock.now())
