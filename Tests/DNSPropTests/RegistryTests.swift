@@ -65,6 +65,60 @@ struct RegistryTests {
         #expect(r("a.hosted.tld", [.icann, .private]) == "a.hosted.tld.")
     }
 
+    /// The byte-level parser against the plain one it replaced (String operations, kept here
+    /// as the reference), on the whole bundled list and on awkward lines.
+    @Test func byteParserAgreesWithTheReferenceParser() {
+        func reference(_ text: String) -> [String: [PublicSuffixList.Rule]] {
+            var section: PublicSuffixList.Section? = nil
+            var byTLD: [String: [PublicSuffixList.Rule]] = [:]
+            // (The old parser split at "\n" and "\r" Characters, which missed CRLF: "\r\n" is one Character.)
+            for raw in text.split(whereSeparator: \.isNewline) {
+                let line = raw.trimmingSpaces
+                if line.hasPrefix("//") {
+                    if line.contains("===BEGIN ICANN DOMAINS===") { section = .icann }
+                    else if line.contains("===BEGIN PRIVATE DOMAINS===") { section = .private }
+                    else if line.contains("===END ") { section = nil }
+                    continue
+                }
+                guard let word = line.split(separator: " ", maxSplits: 1).first.map(String.init), !word.isEmpty else { continue }
+                var body = word
+                let exception = body.hasPrefix("!")
+                if exception { body.removeFirst() }
+                var labels: [String] = []
+                for label in body.split(separator: ".", omittingEmptySubsequences: false) {
+                    if label == "*" { labels.append("*"); continue }
+                    guard let name = DomainName(presentation: String(label)), name.labels.count == 1 else { labels = []; break }
+                    labels.append(String(name.labels[0]).lowercased())
+                }
+                guard !labels.isEmpty, !labels.contains(where: \.isEmpty) else { continue }
+                let rule = PublicSuffixList.Rule(labels: labels.reversed(), exception: exception, section: section ?? .icann)
+                byTLD[rule.labels[0], default: []].append(rule)
+            }
+            return byTLD
+        }
+        let awkward = """
+              // ===BEGIN ICANN DOMAINS===
+            \tTLD\r
+            *.Wild.tld trailing words
+            !except.wild.tld
+            a..b
+            .lead
+            trail.
+            !
+            bücher.example
+            // ===END ICANN DOMAINS===
+            // ===BEGIN PRIVATE DOMAINS===
+            Hosted.TLD
+            """
+        for text in [BundledPublicSuffixList.text, awkward] {
+            let fast = PublicSuffixList(text: text)
+            let slow = reference(text)
+            #expect(fast.rules == slow)
+            #expect(fast.ruleCount == slow.values.reduce(0) { $0 + $1.count })
+        }
+        #expect(PublicSuffixList(text: awkward).ruleCount == 5)
+    }
+
     // MARK: Bootstrap
 
     @Test func bootstrapFindsTheLongestMatchAndPrefersHTTPS() throws {

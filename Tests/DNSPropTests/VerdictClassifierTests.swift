@@ -152,6 +152,39 @@ struct VerdictPolicyTests {
         return Summary(verdicts: verdicts, truths: [truth], resolverCount: 0)
     }
 
+    /// The one-pass tally of the summary against the rule written out over standings:
+    /// a resolver answers when one of its verdicts is an answer and is current when all are;
+    /// a service answers when one of its addresses does and is current when all are.
+    @Test func summaryCountsAgreeWithStandingsOnRandomReports() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var lists: [[Verdict]] = [[], [], []]
+            for _ in 0..<Int.random(in: 0...40, using: &rng) {
+                let host = "192.0.2.\(Int.random(in: 1...12, using: &rng))"
+                let service = ["a", "b", "c", nil].randomElement(using: &rng)!
+                var v = Self.verdict(host, VerdictStatus.allCases.randomElement(using: &rng)!,
+                                     type: [.a, .aaaa, .mx].randomElement(using: &rng)!)
+                // One service per address, as in a resolver list.
+                v.resolver = Resolver(address: v.resolver.address, service: service.map { $0 + String(host.last!.wholeNumberValue! % 3) })
+                lists[Int.random(in: 0..<3, using: &rng)].append(v)
+            }
+            let all = lists.flatMap { $0 }
+            let standings = VerdictPolicy.standings(all)
+            var byService: [String: [VerdictPolicy.Standing]] = [:]
+            for st in standings { byService[VerdictPolicy.serviceKey(st.resolver), default: []].append(st) }
+            let summary = Summary(verdictLists: lists, truths: [VerdictClassifierTests.truth(.data)], resolverCount: 0)
+            #expect(summary.resolverCount == standings.count)
+            #expect(summary.resolversAnswering == standings.filter(\.isAnswering).count)
+            #expect(summary.resolversCurrent == standings.filter(\.isCurrent).count)
+            #expect(summary.serviceCount == byService.count)
+            #expect(summary.servicesAnswering == byService.values.filter { $0.contains(where: \.isAnswering) }.count)
+            #expect(summary.servicesCurrent == byService.values.filter { $0.allSatisfy(\.isCurrent) }.count)
+            #expect(summary.counts == Dictionary(grouping: all, by: \.status).mapValues(\.count))
+            let rank = { (a: VerdictStatus, b: VerdictStatus) in VerdictPolicy.severityRank(a) < VerdictPolicy.severityRank(b) }
+            #expect(VerdictPolicy.worstStatuses(lists).sorted(by: rank) == standings.map(\.worst.status).sorted(by: rank))
+        }
+    }
+
     @Test func everyStatusIsEitherAnsweringOrNotAndOnlyAnsweringOnesBlockConvergence() {
         for s in VerdictStatus.allCases {
             if s.isNotConverged { #expect(s.isAnswering, "\(s)") }

@@ -89,12 +89,13 @@ public struct Diagnosis: Sendable {
         }
         let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter {
             VerdictPolicy.isNotConverged($0.worst.status) && !followsParent($0.worst)
-        }
+        }.map(\.worst.status)
         let byDelegation = !pendingDelegation.isEmpty
+        // Else every question counts: each resolver by its worst status (one pass over the verdicts).
         let pending = byDelegation ? pendingDelegation
-            : VerdictPolicy.standings(report.verdicts.filter { !($0.question.isDelegation && followsParent($0)) })
-                .filter { VerdictPolicy.isNotConverged($0.worst.status) }
-        let followParking = pending.contains { $0.worst.status == .parked }
+            : VerdictPolicy.worstStatuses(report.questions.map(\.verdicts), where: { !($0.question.isDelegation && followsParent($0)) })
+                .filter(VerdictPolicy.isNotConverged)
+        let followParking = pending.contains(.parked)
         let allGoneBy = report.summary.lastLatestExpiry ?? report.summary.lastExpiry
 
         // The registry's clause.

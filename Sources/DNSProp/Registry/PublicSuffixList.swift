@@ -9,55 +9,99 @@
 public struct PublicSuffixList: Sendable {
     public enum Section: String, Sendable { case icann, `private` }
 
-    struct Rule: Sendable {
+    struct Rule: Sendable, Equatable {
         var labels: [String]      // A-labels, right to left; "*" for a wildcard label
         var exception: Bool
         var section: Section
     }
 
     /// Rules keyed by their rightmost label, for a quick look-up.
-    private let rules: [String: [Rule]]
+    let rules: [String: [Rule]]
     public let ruleCount: Int
 
     public static let bundled: PublicSuffixList = PublicSuffixList(text: BundledPublicSuffixList.text)
 
     public init(text: String) {
+        var text = text
+        (rules, ruleCount) = text.withUTF8 { Self.parse($0) }
+    }
+
+    /// Parses the list's bytes: a check reads the whole list at start-up for one look-up, so
+    /// lines are taken apart as bytes (a String per label kept, nothing else allocated), and
+    /// only rules written with U-labels go through IDNA.
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> ([String: [Rule]], Int) {
         var section: Section? = nil
         var byTLD: [String: [Rule]] = [:]
         var count = 0
-        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = raw.trimmingSpaces
-            if line.hasPrefix("//") {
-                if line.contains("===BEGIN ICANN DOMAINS===") { section = .icann }
-                else if line.contains("===BEGIN PRIVATE DOMAINS===") { section = .private }
-                else if line.contains("===END ") { section = nil }
+        let n = b.count
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0B || c == 0x0C }
+        func occurs(_ needle: StaticString, _ from: Int, _ to: Int) -> Bool {
+            let m = needle.utf8CodeUnitCount
+            guard m > 0, to - from >= m else { return false }
+            let p = needle.utf8Start
+            var i = from
+            while i + m <= to {
+                if b[i] == p[0] {
+                    var k = 1
+                    while k < m, b[i + k] == p[k] { k += 1 }
+                    if k == m { return true }
+                }
+                i += 1
+            }
+            return false
+        }
+        var lineStart = 0
+        while lineStart < n {
+            var lineEnd = lineStart
+            while lineEnd < n, b[lineEnd] != 0x0A, b[lineEnd] != 0x0D { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            var s = lineStart
+            while s < lineEnd, isSpace(b[s]) { s += 1 }
+            guard s < lineEnd else { continue }
+            if lineEnd - s >= 2, b[s] == 0x2F, b[s + 1] == 0x2F {      // "//": a comment
+                if occurs("===BEGIN ICANN DOMAINS===", s, lineEnd) { section = .icann }
+                else if occurs("===BEGIN PRIVATE DOMAINS===", s, lineEnd) { section = .private }
+                else if occurs("===END ", s, lineEnd) { section = nil }
                 continue
             }
             // A rule ends at the first white space (the format allows trailing text).
-            guard let word = line.split(separator: " ", maxSplits: 1).first.map(String.init), !word.isEmpty else { continue }
-            var body = word
-            let exception = body.hasPrefix("!")
-            if exception { body.removeFirst() }
+            var e = s
+            var ascii = true
+            while e < lineEnd, !isSpace(b[e]) { if b[e] >= 0x80 { ascii = false }; e += 1 }
+            let exception = b[s] == 0x21                                // "!"
+            let body = exception ? s + 1 : s
+            guard body < e else { continue }
             // Rules are written with U-labels; names are compared as A-labels.
-            let labels: [String]
-            if body.allSatisfy({ $0.isASCII }) {
-                labels = body.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            } else {
-                var converted: [String] = []
-                for label in body.split(separator: ".", omittingEmptySubsequences: false) {
-                    if label == "*" { converted.append("*"); continue }
-                    guard let name = DomainName(presentation: String(label)), name.labels.count == 1 else { converted = []; break }
-                    converted.append(String(name.labels[0]))
+            var labels: [String] = []
+            if ascii {
+                var labelStart = body
+                for i in body...e where i == e || b[i] == 0x2E {
+                    let length = i - labelStart
+                    guard length > 0 else { labels = []; break }
+                    let from = labelStart
+                    labels.append(String(unsafeUninitializedCapacity: length) { out in
+                        for k in 0..<length {
+                            let c = b[from + k]
+                            out[k] = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+                        }
+                        return length
+                    })
+                    labelStart = i + 1
                 }
-                labels = converted
+            } else {
+                let word = String(decoding: UnsafeBufferPointer(rebasing: b[body..<e]), as: UTF8.self)
+                for label in word.split(separator: ".", omittingEmptySubsequences: false) {
+                    if label == "*" { labels.append("*"); continue }
+                    guard let name = DomainName(presentation: String(label)), name.labels.count == 1 else { labels = []; break }
+                    labels.append(String(name.labels[0]))
+                }
             }
             guard !labels.isEmpty, !labels.contains(where: \.isEmpty) else { continue }
             let rule = Rule(labels: labels.reversed(), exception: exception, section: section ?? .icann)
             byTLD[rule.labels[0], default: []].append(rule)
             count += 1
         }
-        rules = byTLD
-        ruleCount = count
+        return (byTLD, count)
     }
 
     /// The public suffix of `name` under the rules of `sections` (nil when `name` is the root).

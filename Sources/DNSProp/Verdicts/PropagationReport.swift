@@ -46,7 +46,7 @@ public struct PropagationReport: Sendable {
         self.notes = notes
         self.iteration = iteration
         self.geo = geo
-        summary = Summary(verdicts: questions.flatMap(\.verdicts), truths: questions.map(\.truth), resolverCount: resolverCount)
+        summary = Summary(verdictLists: questions.map(\.verdicts), truths: questions.map(\.truth), resolverCount: resolverCount)
     }
 
     public var truths: [Truth] { questions.map(\.truth) }

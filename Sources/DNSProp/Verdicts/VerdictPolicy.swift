@@ -84,21 +84,74 @@ public enum VerdictPolicy {
         }
     }
 
+    /// Resolvers counted as `standings` sees them (answering: at least one verdict is a DNS
+    /// answer; current: every verdict is), and services (`serviceKey`): a service answers
+    /// when any of its addresses does, and is current when every one of them is. One pass,
+    /// no verdict copied (a check's summary is drawn over every verdict).
+    public struct Tally: Sendable, Equatable {
+        public var resolvers = 0, resolversAnswering = 0, resolversCurrent = 0
+        public var services = 0, servicesAnswering = 0, servicesCurrent = 0
+    }
+
+    /// Each resolver's worst status (`Standing.worst.status`), in the order resolvers first
+    /// appear, over the verdicts `include` accepts: one pass, no verdict copied.
+    public static func worstStatuses(_ verdictLists: [[Verdict]], where include: (Verdict) -> Bool = { _ in true }) -> [VerdictStatus] {
+        var index: [ServerAddress: Int] = [:]
+        var worst: [VerdictStatus] = []
+        for list in verdictLists {
+            for v in list where include(v) {
+                if let i = index[v.resolver.address] {
+                    if severityRank(v.status) < severityRank(worst[i]) { worst[i] = v.status }
+                } else {
+                    index[v.resolver.address] = worst.count
+                    worst.append(v.status)
+                }
+            }
+        }
+        return worst
+    }
+
+    private struct Seen { var answering = false; var current = true; var service: Int }
+
+    public static func tally(_ verdictLists: [[Verdict]]) -> Tally {
+        var index: [ServerAddress: Int] = [:]
+        var seen: [Seen] = []
+        var serviceIndex: [String: Int] = [:]
+        for list in verdictLists {
+            for v in list {
+                let i: Int
+                if let known = index[v.resolver.address] {
+                    i = known
+                } else {
+                    i = seen.count
+                    index[v.resolver.address] = i
+                    let key = serviceKey(v.resolver)
+                    let service = serviceIndex[key] ?? serviceIndex.count
+                    serviceIndex[key] = service
+                    seen.append(Seen(service: service))
+                }
+                if isAnswering(v.status) { seen[i].answering = true }
+                if v.status != .current { seen[i].current = false }
+            }
+        }
+        var t = Tally()
+        var services = Array(repeating: (answering: false, current: true), count: serviceIndex.count)
+        for r in seen {
+            t.resolvers += 1
+            if r.answering { t.resolversAnswering += 1; services[r.service].answering = true }
+            if r.current { t.resolversCurrent += 1 } else { services[r.service].current = false }
+        }
+        t.services = services.count
+        t.servicesAnswering = services.filter(\.answering).count
+        t.servicesCurrent = services.filter(\.current).count
+        return t
+    }
+
     /// The cache view a resolver belongs to: the addresses of one service (Google's
     /// four, Quad9's six) reach the same nearby site from one machine, so they are
     /// one view, not several. A remote probe's resolver is its own view.
     public static func serviceKey(_ r: Resolver) -> String {
         r.vantage != nil ? "probe " + r.address.description : r.service
-    }
-
-    /// Standings grouped by service: a service answers when any of its addresses
-    /// does, and is current when every one of them is.
-    public static func serviceCounts(_ standings: [Standing]) -> (services: Int, answering: Int, current: Int) {
-        var byService: [String: [Standing]] = [:]
-        for s in standings { byService[serviceKey(s.resolver), default: []].append(s) }
-        let answering = byService.values.filter { $0.contains(where: \.isAnswering) }.count
-        let current = byService.values.filter { $0.allSatisfy(\.isCurrent) }.count
-        return (byService.count, answering, current)
     }
 
     // MARK: Location (CDN and GeoDNS names)
@@ -221,18 +274,32 @@ public struct Summary: Sendable {
     public var truthEstablished: Bool
 
     public init(verdicts: [Verdict], truths: [Truth], resolverCount: Int) {
+        self.init(verdictLists: [verdicts], truths: truths, resolverCount: resolverCount)
+    }
+
+    /// The summary of verdicts given question by question (no copy of them is made).
+    public init(verdictLists: [[Verdict]], truths: [Truth], resolverCount: Int) {
         var counts: [VerdictStatus: Int] = [:]
-        for v in verdicts { counts[v.status, default: 0] += 1 }
-        self.counts = counts
-        let standings = VerdictPolicy.standings(verdicts)
-        self.resolverCount = max(resolverCount, standings.count)
-        resolversCurrent = standings.filter(\.isCurrent).count
-        resolversAnswering = standings.filter(\.isAnswering).count
-        (serviceCount, servicesAnswering, servicesCurrent) = VerdictPolicy.serviceCounts(standings)
-        lastExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap(\.expiresAt).max()
-        lastLatestExpiry = verdicts.filter { $0.status.isNotConverged }.compactMap { $0.latestAt ?? $0.expiresAt }.max()
+        var lastExpiry: Double? = nil, lastLatestExpiry: Double? = nil
         var providers: [String: Int] = [:]
-        for v in verdicts { if let p = v.parking { providers[p.provider, default: 0] += 1 } }
+        for list in verdictLists {
+            for v in list {
+                counts[v.status, default: 0] += 1
+                if v.status.isNotConverged {
+                    if let e = v.expiresAt { lastExpiry = max(lastExpiry ?? e, e) }
+                    if let l = v.latestAt ?? v.expiresAt { lastLatestExpiry = max(lastLatestExpiry ?? l, l) }
+                }
+                if let p = v.parking { providers[p.provider, default: 0] += 1 }
+            }
+        }
+        self.counts = counts
+        self.lastExpiry = lastExpiry
+        self.lastLatestExpiry = lastLatestExpiry
+        let tally = VerdictPolicy.tally(verdictLists)
+        self.resolverCount = max(resolverCount, tally.resolvers)
+        resolversCurrent = tally.resolversCurrent
+        resolversAnswering = tally.resolversAnswering
+        (serviceCount, servicesAnswering, servicesCurrent) = (tally.services, tally.servicesAnswering, tally.servicesCurrent)
         parkingProviders = providers.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { (provider: $0.key, results: $0.value) }
         truthEstablished = !truths.isEmpty && truths.allSatisfy { $0.answer != nil || $0.expectedValues != nil }
