@@ -157,6 +157,50 @@ struct ResolverListTests {
     }
 }
 
+/// The byte-level fast paths for IPv4 (parsing `a.b.c.d[:port]`, printing dotted quads)
+/// against the general parser and the C library, on random and awkward spellings.
+@Suite("IPv4 fast paths")
+struct IPv4FastPathTests {
+    static func general(_ text: String) -> ServerAddress? { try? ServerAddress(parsingGenerally: text) }
+
+    @Test func simpleIPv4AgreesWithTheGeneralParser() {
+        var rng = SystemRandomNumberGenerator()
+        var awkward = ["1.2.3.4", "255.255.255.255", "0.0.0.0", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4:",
+                       "1.2.3.4:0", "1.2.3.4:65535", "1.2.3.4:65536", "1.2.3.4:053", "1.2.3.4:+53", " 1.2.3.4", "1.2.3.4 ",
+                       "1..2.3", "1.2.3.4:5:6", "1.2.3.1000", "a.b.c.d", "", "1.2.3.4:99999", "1.2.3.04", "1.2.3.4:5a"]
+        let pieces = ["0", "1", "9", "10", "99", "100", "199", "255", "256", "300", "007", "00", ".", ":", "53", "65535", " ", "x"]
+        for _ in 0..<5000 {
+            awkward.append((0..<Int.random(in: 1...9, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())
+            awkward.append((0..<4).map { _ in String(Int.random(in: 0...255, using: &rng)) }.joined(separator: ".")
+                           + (Bool.random(using: &rng) ? ":\(Int.random(in: 1...65535, using: &rng))" : ""))
+        }
+        var fast = 0
+        for text in awkward {
+            let parsed = try? ServerAddress(parsing: text)
+            if let simple = ServerAddress.simpleIPv4(text) {
+                fast += 1
+                #expect(simple == Self.general(text), "\(text)")
+            }
+            #expect(parsed == Self.general(text), "\(text)")
+        }
+        #expect(fast > 5000)    // the random dotted quads all take the fast path
+    }
+
+    @Test func dottedQuadIsWhatTheCLibraryPrints() {
+        var rng = SystemRandomNumberGenerator()
+        let edge: [UInt32] = [0, 1, 9, 10, 99, 100, 255, 256, 0x0A00_0001, 0x7F00_0001, .max, 0xFF00_FF00, 0x6464_6464]
+        for v in edge + (0..<20000).map({ _ in UInt32.random(in: 0...UInt32.max, using: &rng) }) {
+            #expect(IPAddress.v4(v).description == IPAddress.v4(v).cLibraryDescription)
+        }
+    }
+
+    @Test func lowercasingOnlyWhenNeeded() {
+        for s in ["", "ns1.example.", "NS1.Example.", "bücher.example.", "BÜCHER.", "a-b_c.", "ZZ"] {
+            #expect(s.lowercasedIfNeeded == s.lowercased())
+        }
+    }
+}
+
 @Suite("Shipped resolver list")
 struct ShippedResolverListTests {
     static var topLevelPath: String {

@@ -86,6 +86,14 @@ public enum CheckReportJSON {
         ])
     }
 
+    /// Every verdict's object, question by question (the verdicts are not copied into a list first).
+    static func results(_ r: PropagationReport) -> [JSONValue] {
+        var out: [JSONValue] = []
+        out.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
+        for q in r.questions { for v in q.verdicts { out.append(verdict(v)) } }
+        return out
+    }
+
     public static func document(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> JSONValue {
         .object([
             ("schemaVersion", .int(schemaVersion)),
@@ -94,7 +102,7 @@ public enum CheckReportJSON {
             ("finishedAt", .string(Timestamp.rfc3339(r.finishedAt, fraction: true))),
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
-            ("results", .array(r.verdicts.map(verdict))),
+            ("results", .array(results(r))),
             ("notes", .array(r.notes.map { .string($0) })),
             ("walk", .object([("rootQueries", .int(r.iteration.rootQueries)), ("tldQueries", .int(r.iteration.tldQueries)),
                               ("authoritativeQueries", .int(r.iteration.authoritativeQueries)),

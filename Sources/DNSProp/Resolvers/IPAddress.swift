@@ -45,6 +45,28 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if case .v4(let v) = self { return Self.dottedQuad(v) }
+        return cLibraryDescription
+    }
+
+    /// IPv4 in dotted-quad form, written without the C library (a report prints thousands);
+    /// `cLibraryDescription` is the reference it is tested against.
+    static func dottedQuad(_ v: UInt32) -> String {
+        String(unsafeUninitializedCapacity: 15) { out in
+            var n = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = Int(truncatingIfNeeded: v >> UInt32(shift)) & 0xFF
+                if octet >= 100 { out[n] = UInt8(48 + octet / 100); n += 1 }
+                if octet >= 10 { out[n] = UInt8(48 + octet / 10 % 10); n += 1 }
+                out[n] = UInt8(48 + octet % 10); n += 1
+                if shift > 0 { out[n] = 0x2E; n += 1 }
+            }
+            return n
+        }
+    }
+
+    /// The address as the C library prints it (inet_ntop).
+    var cLibraryDescription: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch self {
         case .v4(let v):
@@ -90,6 +112,11 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible, Compar
 
     /// Parses `9.9.9.9`, `9.9.9.9:53`, `2620:fe::fe`, `[2620:fe::fe]:53`.
     public init(parsing text: String) throws(AddressError) {
+        if let simple = Self.simpleIPv4(text) { self = simple } else { try self.init(parsingGenerally: text) }
+    }
+
+    /// Every accepted spelling (brackets, IPv6, spaces around it), and the errors.
+    init(parsingGenerally text: String) throws(AddressError) {
         let s = text.trimmingSpaces
         guard !s.isEmpty else { throw AddressError(input: text, problem: "empty address") }
         var host = s
@@ -126,6 +153,35 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible, Compar
             throw AddressError(input: text, problem: "'\(TerminalText.escape(host))' is not a valid \(what) address")
         }
         self.init(ip: ip, port: port)
+    }
+
+    /// The common spellings `a.b.c.d` and `a.b.c.d:port` read straight from the bytes (a resolver
+    /// list has thousands); nil for anything else (spaces, leading zeros, IPv6, errors), which the
+    /// general parser takes. Where this gives an address, the general parser gives the same.
+    static func simpleIPv4(_ text: String) -> ServerAddress? {
+        var text = text
+        return text.withUTF8 { b -> ServerAddress? in
+            var i = 0, value: UInt32 = 0
+            for part in 0..<4 {
+                var octet = 0, digits = 0
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39, digits < 3 {
+                    octet = octet * 10 + Int(b[i] - 0x30); digits += 1; i += 1
+                }
+                guard digits > 0, octet <= 255, !(digits > 1 && b[i - digits] == 0x30) else { return nil }
+                value = value << 8 | UInt32(octet)
+                if part < 3 { guard i < b.count, b[i] == 0x2E else { return nil }; i += 1 }
+            }
+            var port = 53
+            if i < b.count {
+                guard b[i] == 0x3A else { return nil }
+                i += 1
+                let start = i
+                port = 0
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39, i - start < 5 { port = port * 10 + Int(b[i] - 0x30); i += 1 }
+                guard i == b.count, i > start, b[start] != 0x30, port <= 65535 else { return nil }
+            }
+            return ServerAddress(ip: .v4(value), port: UInt16(port))
+        }
     }
 
     /// `9.9.9.9`, `9.9.9.9:5353`, `2620:fe::fe`, `[::1]:5353`: the port only when it is not 53.

@@ -8,3 +8,13 @@ extension StringProtocol {
         return String(s)
     }
 }
+
+extension String {
+    /// `lowercased()`, without a new string when there is nothing to lower (names in
+    /// answers nearly always come in lower case).
+    var lowercasedIfNeeded: String {
+        var copy = self
+        let plain = copy.withUTF8 { b in !b.contains { $0 >= 0x41 && ($0 <= 0x5A || $0 >= 0x80) } }
+        return plain ? self : lowercased()
+    }
+}

@@ -200,6 +200,8 @@ public struct TruthFinder: Sendable {
 /// from the name, then the records of the asked type at the chain's end.
 public enum AnswerChain {
     public static func extract(from answers: [ResourceRecord], name: String, type: RecordType) -> [ResourceRecord] {
+        // The usual answer: the asked type's records, owned by the name, and nothing else.
+        if answers.allSatisfy({ $0.type == type && DomainName.equalPresentation($0.owner, name) }) { return answers }
         var out: [ResourceRecord] = []
         var current = name
         func key(_ s: String) -> String { let l = s.lowercased(); return l.hasSuffix(".") ? l : l + "." }

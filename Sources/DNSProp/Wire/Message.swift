@@ -98,11 +98,11 @@ public struct ResourceRecord: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// RDATA as one presentation string (`10 mail.example.`).
-    public var rdata: String { rdataFields.joined(separator: " ") }
+    public var rdata: String { rdataFields.count == 1 ? rdataFields[0] : rdataFields.joined(separator: " ") }
 
     /// RDATA normalised for comparison: names in it lower-cased (RFC 4343), so
     /// `NS1.Example.` equals `ns1.example.`. TXT and other free text keep their case.
-    public var comparableRdata: String { type.rdataHasNames ? rdata.lowercased() : rdata }
+    public var comparableRdata: String { type.rdataHasNames ? rdata.lowercasedIfNeeded : rdata }
 
     public var description: String { "\(owner) \(ttl) \(recordClass) \(type) \(rdata)" }
 }
