@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import ArgumentParser
 import DNSProp
@@ -183,14 +184,26 @@ struct CheckCommand: AsyncParsableCommand {
         let outcome = report.outcome(minCurrent: options.minCurrent)
         switch format {
         case .table: Console.out(CheckReportTable(colour: !options.noColor && Console.useColour(fd: 1)).render(report))
-        case .json: CheckReportJSON.document(report, outcome: outcome).write(toFileDescriptor: 1, pretty: true, trailer: [0x0A])
+        case .json:
+            let document = CheckReportJSON.document(report, outcome: outcome)
+            document.write(toFileDescriptor: 1, pretty: true, trailer: [0x0A])
+            KeptUntilExit.keep(document)
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))
         }
         for warning in report.diagnosis?.warnings ?? [] { Console.diagnostic("--warn-expiry: \(warning)") }
         let status = Diagnosis.exitStatus(outcome: outcome, warnings: report.diagnosis?.warnings ?? [])
+        KeptUntilExit.keep(report)
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+/// Values the process holds until it exits, right after: freeing a report of thousands of
+/// verdicts (and its JSON tree) one object at a time took longer than writing it out.
+/// Still reachable, so no leak checker counts them.
+enum KeptUntilExit {
+    private static let kept = Mutex<[any Sendable]>([])
+    static func keep(_ value: any Sendable) { kept.withLock { $0.append(value) } }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, ndjson, csv }

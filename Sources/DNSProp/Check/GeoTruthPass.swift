@@ -16,14 +16,27 @@ struct GeoTruthPass {
     let finder: GeoTruthFinder
     let classifier: VerdictClassifier
 
+    /// What the classifier is given for `answer` against `truth`.
+    static func input(_ a: Answer, truth: Truth, kind: CheckQuestion.Kind) -> VerdictClassifier.Input {
+        var input = VerdictClassifier.Input(resolver: a.resolver, result: a.result, truth: truth, kind: kind, retriedAfterServfail: a.retried)
+        input.checkingDisabledResult = a.checkingDisabled
+        return input
+    }
+
     /// `truths[slot]` with `geo` set where some answer to a record question is stale
-    /// against the truth as asked from here; the statistics of the extra queries.
-    func enrich(_ truths: [Truth], kinds: [CheckQuestion.Kind], answers: [Answer]) async -> ([Truth], GeoStatistics) {
+    /// against the truth as asked from here; the statistics of the extra queries; and the
+    /// verdicts this pass drew (by answer index) for questions whose truth it left as it
+    /// was: they stand, and need not be drawn again.
+    func enrich(_ truths: [Truth], kinds: [CheckQuestion.Kind], answers: [Answer]) async -> ([Truth], GeoStatistics, [Int: Verdict]) {
         var out = truths
         var stats = GeoStatistics()
         var addresses: [Int: [IPAddress]] = [:]
-        for a in answers where kinds[a.slot] == .record {
-            let v = classifier.classify(.init(resolver: a.resolver, result: a.result, truth: truths[a.slot], kind: kinds[a.slot], retriedAfterServfail: a.retried))
+        var drawn: [Int: Verdict] = [:]
+        // Only an authority's own data can vary by location (not --expect values, not negative answers).
+        let eligible = truths.indices.map { kinds[$0] == .record && GeoTruthFinder.mayVaryByLocation(truths[$0]) }
+        for (i, a) in answers.enumerated() where eligible[a.slot] {
+            let v = classifier.classify(Self.input(a, truth: truths[a.slot], kind: kinds[a.slot]))
+            drawn[i] = v
             if v.status == .stale { addresses[a.slot, default: []].append(VerdictPolicy.geoNetwork(of: a.resolver).address) }
         }
         for slot in addresses.keys.sorted() {
@@ -31,6 +44,7 @@ struct GeoTruthPass {
             out[slot].geo = geo
             stats += s
         }
-        return (out, stats)
+        for (i, a) in answers.enumerated() where out[a.slot].geo != nil { drawn[i] = nil }
+        return (out, stats, drawn)
     }
 }

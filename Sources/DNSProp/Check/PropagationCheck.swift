@@ -136,13 +136,10 @@ public struct PropagationCheck: Sendable {
         }
         if let skipped = plan.remoteSkipped { notes.append(skipped) }
         // CDN and GeoDNS names: what the authority gives to the networks of resolvers that differ.
-        let (judgedTruths, geoStatistics) = await GeoTruthPass(finder: GeoTruthFinder(resolver: iterative), classifier: classifier)
+        let (judgedTruths, geoStatistics, drawn) = await GeoTruthPass(finder: GeoTruthFinder(resolver: iterative), classifier: classifier)
             .enrich(truths.map(\.truth), kinds: truths.map(\.kind), answers: answers)
-        for a in answers {
-            var input = VerdictClassifier.Input(resolver: a.resolver, result: a.result, truth: judgedTruths[a.slot],
-                                                kind: truths[a.slot].kind, retriedAfterServfail: a.retried)
-            input.checkingDisabledResult = a.checkingDisabled
-            verdicts[a.slot].append(classifier.classify(input))
+        for (i, a) in answers.enumerated() {
+            verdicts[a.slot].append(drawn[i] ?? classifier.classify(GeoTruthPass.input(a, truth: judgedTruths[a.slot], kind: truths[a.slot].kind)))
         }
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: judgedTruths[$0], verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).

@@ -110,8 +110,15 @@ public enum JSONValue: Hashable, Sendable {
     @inline(__always)
     static func newline(_ indent: Int, to out: inout [UInt8]) {
         out.append(0x0A)
-        for _ in 0..<(2 * indent) { out.append(0x20) }
+        var spaces = 2 * indent
+        while spaces > 0 {
+            let n = min(spaces, Self.spaces.count)
+            out.append(contentsOf: Self.spaces[..<n])
+            spaces -= n
+        }
     }
+
+    private static let spaces = [UInt8](repeating: 0x20, count: 32)
 
     @inline(__always)
     static func appendASCII(_ s: StaticString, to out: inout [UInt8]) {

@@ -31,10 +31,16 @@ public struct GeoTruthFinder: Sendable {
 
     /// The geo truth for `truth`'s final RRset, asked for the networks of `addresses`, or nil
     /// when the truth has no data to compare (negative, failed, expected values, CNAME only).
+    /// Whether `truth` is the kind `geo(for:addresses:)` looks into: an authority's records of
+    /// the type asked (after any CNAME chain), not expected values or a negative answer.
+    static func mayVaryByLocation(_ truth: Truth) -> Bool {
+        guard case .authoritative = truth.source, case .data(let records)? = truth.answer, truth.type != .cname else { return false }
+        return records.contains(where: { $0.type == truth.type })
+    }
+
     public func geo(for truth: Truth, addresses: [IPAddress]) async -> (GeoTruth?, GeoStatistics) {
         var stats = GeoStatistics()
-        guard case .authoritative = truth.source, case .data(let records)? = truth.answer, truth.type != .cname,
-              records.contains(where: { $0.type == truth.type }) else { return (nil, stats) }
+        guard Self.mayVaryByLocation(truth), case .data(let records)? = truth.answer else { return (nil, stats) }
         // The name whose records vary: the end of the CNAME chain.
         let finalOwner = records.last(where: { $0.type == truth.type })!.owner
         guard let name = DomainName(presentation: finalOwner),
