@@ -126,15 +126,15 @@ struct NotifyTests {
 
     @Test func timeoutEndsTheWholeProcessGroup() throws {
         let dir = Self.temporaryDirectory()
-        let run = NotificationCommand("sleep 30 & echo $! > '\(dir)/pid'; wait").run(input: "", environment: [:], timeout: 0.5)
+        // 3 s for the shell to start the sleep and write its pid before the timeout (0.5 s was
+        // enough only on a quiet machine: starting a process under load can take longer).
+        let run = NotificationCommand("sleep 30 & echo $! > '\(dir)/pid'; wait").run(input: "", environment: [:], timeout: 3)
         #expect(run.outcome == .timedOut)
         let pid = try #require(Int32(try String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         // The background sleep was in the command's group: it is gone (or a zombie being reaped by init).
-        var gone = false
-        for _ in 0..<100 {
+        let gone = eventuallyBlocking {
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            if stat.isEmpty || stat.contains(") Z ") { gone = true; break }
-            usleep(20_000)
+            return stat.isEmpty || stat.contains(") Z ")
         }
         #expect(gone)
     }
