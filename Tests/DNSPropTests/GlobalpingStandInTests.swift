@@ -165,7 +165,20 @@ struct GlobalpingStandInTests {
         s.pollsBeforeFinished = 3
         s.getLimit = 2
         s.getBlock = 1
+        // The limiter's clock stands still until a poll has been refused, then moves past the
+        // block and the 2-s window: the third poll is refused however slowly a loaded machine
+        // polls (with the real clock, three polls had to fit in 2 s).
+        let clock = SimulatedClock()
+        clock.seconds = 1000
+        s.now = { clock.seconds }
+        let moved = LockedFlag()
+        DispatchQueue.global().async {
+            _ = eventuallyBlocking(within: 60) { s.log.contains { $0.status == 429 } }
+            clock.seconds += 100
+            moved.set(true)
+        }
         let report = await run(try plan(s, probes: 2))
+        await eventually(within: 60) { moved.value }
         #expect(statuses(s).contains(429))
         #expect(report.remoteError == nil, "\(report.remoteError ?? "")")
         #expect(report.verdicts.count == 2)
