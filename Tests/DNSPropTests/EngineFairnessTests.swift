@@ -41,9 +41,9 @@ struct EngineFairnessTests {
         #expect(results.first?.message != nil)
     }
 
-    @Test func tinyRateOnTheCommandLineIsRefusedNotATrap() throws {
+    @Test func tinyRateOnTheCommandLineIsRefusedNotATrap() async throws {
         for rate in ["1e-11", "nan", "inf", "-1"] {
-            let run = try ToolRun.run(["query", "example.com", "--resolver", "127.0.0.1:9", "--rate", rate])
+            let run = try await ToolRun.run(["query", "example.com", "--resolver", "127.0.0.1:9", "--rate", rate])
             #expect(run.status == 64, "--rate \(rate): status \(run.status), \(run.stderr)")
             #expect(run.stderr.contains("--rate"), "--rate \(rate): \(run.stderr)")
         }

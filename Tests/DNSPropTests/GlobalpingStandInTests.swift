@@ -448,12 +448,12 @@ struct GlobalpingHostileTests {
         #expect(!e2.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
     }
 
-    @Test func commandLineEscapesTheRemoteError() throws {
+    @Test func commandLineEscapesTheRemoteError() async throws {
         let server = try TestHTTPServer { r in
             r.method == "POST" ? .init(status: 202, body: #"{"id":"2ab\u001b]0;pwned\u0007","probesCount":1}"#) : .init(status: 404)
         }
         defer { server.stop() }
-        let run = try ToolRun.run(["check", "example.com", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
+        let run = try await ToolRun.run(["check", "example.com", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
                                    "--no-delegation", "--expect", "A=192.0.2.1"], environment: ["GLOBALPING_TOKEN": ""])
         #expect(run.status == 2)
         #expect(!run.stderr.contains("\u{1B}") && !run.stderr.contains("\u{07}"), "\(run.stderr.debugDescription)")

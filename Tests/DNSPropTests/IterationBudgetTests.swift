@@ -96,7 +96,7 @@ struct IterationBudgetTests {
     /// The reproduction with the binary (default rate): K=20 ends with exit 2 and a
     /// message naming the zone whose delegation needs too many look-ups.
     @Test(.timeLimit(.minutes(1)))
-    func gluelessFanOutExitsTwoFromTheCommand() throws {
+    func gluelessFanOutExitsTwoFromTheCommand() async throws {
         let world = World()
         defer { world.stop() }
         try world.add("127.90.1.1", zone: MiniZone(apex: ".", records: [], delegations: [
@@ -113,7 +113,7 @@ struct IterationBudgetTests {
         try ". 3600 IN NS root.test.\nroot.test. 3600 IN A 127.90.1.1\n".write(to: hints, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: hints) }
         let started = MonotonicClock.now()
-        let run = try ToolRun.run(["check", "www.victim.test", "--type", "A", "--no-delegation", "--root-hints", hints.path,
+        let run = try await ToolRun.run(["check", "www.victim.test", "--type", "A", "--no-delegation", "--root-hints", hints.path,
                                    "--authoritative-port", String(world.port), "--resolver", resolver.address.description, "--format", "json"])
         let seconds = Double(MonotonicClock.now() - started) / 1e9
         #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
