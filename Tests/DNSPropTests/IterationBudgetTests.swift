@@ -14,11 +14,31 @@ struct IterationBudgetTests {
     final class World: @unchecked Sendable {   // written only while being built, before any query
         private(set) var responders: [String: TestResponder] = [:]
         private(set) var port: UInt16 = 0
+        private var handlers: [(host: String, handler: @Sendable (Message) -> [UInt8]?)] = []
 
         func add(_ host: String, _ handler: @escaping @Sendable (Message) -> [UInt8]?) throws {
-            let r = try TestResponder(host: host, port: port == 0 ? nil : port, tcp: false) { q in handler(q.message).map { [.reply($0)] } ?? [] }
+            handlers.removeAll { $0.host == host }
+            handlers.append((host, handler))
+            do {
+                try bind(host, handler, port: port == 0 ? nil : port)
+            } catch ResponderError.bind(let code) where code == EADDRINUSE {
+                // The shared port is taken on this address (a world of another test being torn
+                // down, another process): every server of the world moves to a new port.
+                try TestResponder.onOnePort { shared in
+                    for (host, handler) in handlers { shared.set(try bind(host, handler, port: shared())) }
+                } reset: {
+                    responders.values.forEach { $0.stop() }
+                    responders = [:]
+                }
+            }
+        }
+
+        @discardableResult
+        private func bind(_ host: String, _ handler: @escaping @Sendable (Message) -> [UInt8]?, port fixed: UInt16?) throws -> UInt16 {
+            let r = try TestResponder(host: host, port: fixed, tcp: false) { q in handler(q.message).map { [.reply($0)] } ?? [] }
             port = r.address.port
             responders[host] = r
+            return r.address.port
         }
 
         func add(_ host: String, zone: MiniZone) throws { try add(host) { zone.answer($0) } }

@@ -33,11 +33,21 @@ struct PropagationCheckTests {
                 MiniZone.rr("www.victim.example.", .cname, "victim.example."),
                 MiniZone.rr("ns1.victim.example.", .a, "127.77.0.3"),
             ])
-            for (host, zone) in [("127.77.0.1", root), ("127.77.0.2", tld), ("127.77.0.3", victim), ("127.77.0.5", victim)] {
-                let r = try TestResponder(host: host, port: port == 0 ? nil : port, tcp: false) { [.reply(zone.answer($0.message))] }
-                port = r.address.port
-                responders.append(r)
+            // The port the kernel gives the first address can be taken on another by the time it is
+            // bound there (another world being torn down, another process): then all on a new one.
+            var built: [TestResponder] = []
+            try TestResponder.onOnePort { port in
+                for (host, zone) in [("127.77.0.1", root), ("127.77.0.2", tld), ("127.77.0.3", victim), ("127.77.0.5", victim)] {
+                    let r = try TestResponder(host: host, port: port(), tcp: false) { [.reply(zone.answer($0.message))] }
+                    port.set(r.address.port)
+                    built.append(r)
+                }
+            } reset: {
+                built.forEach { $0.stop() }
+                built = []
             }
+            responders = built
+            port = built[0].address.port
             rootHints = RootHints(servers: [.init(name: "root.test.", addresses: [IPAddress("127.77.0.1")!])])
         }
 

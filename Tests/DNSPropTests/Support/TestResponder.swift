@@ -106,11 +106,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         }
     }
 
+    private var stopped = false
+
+    /// Idempotent: closing the descriptors twice could close someone else's that reused the number.
     func stop() {
-        queue.sync {
+        let first = queue.sync { () -> Bool in
+            guard !stopped else { return false }
+            stopped = true
             for s in sources { s.cancel() }
             sources.removeAll()
+            return true
         }
+        guard first else { return }
         close(udpFD); close(otherFD)
         if tcpFD >= 0 { close(tcpFD) }
     }
@@ -297,6 +304,29 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
 }
 
 enum ResponderError: Error { case bind(Int32) }
+
+extension TestResponder {
+    /// The port several responders share: nil until the first is bound (the kernel chooses it).
+    final class SharedPort {
+        private(set) var value: UInt16? = nil
+        func callAsFunction() -> UInt16? { value }
+        func set(_ port: UInt16) { if value == nil { value = port } }
+    }
+
+    /// Builds responders that share one port: the port the kernel gave the first address can be
+    /// in use on another by the time that is bound (a world of another test being torn down,
+    /// another process); then `reset` undoes the attempt and all are bound again on a new port.
+    static func onOnePort(attempts: Int = 20, _ build: (SharedPort) throws -> Void, reset: () -> Void) throws {
+        for attempt in 1... {
+            do {
+                try build(SharedPort())
+                return
+            } catch ResponderError.bind(let code) where code == EADDRINUSE && attempt < attempts {
+                reset()
+            }
+        }
+    }
+}
 
 /// Builders for answers.
 enum Answer {
