@@ -52,6 +52,9 @@ struct GlobalpingStandInTests {
         plan.expectations = Self.expected.filter { types.contains($0.key) }
         let client = GlobalpingClient(baseURL: s.baseURL, token: token)
         client.pollInterval = 0.02
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations(locations, probes: probes),
                                         probes: min(probes, client.maxProbesPerMeasurement), resolver: resolver)
         return plan
@@ -374,6 +377,9 @@ struct GlobalpingHostileTests {
         plan.expectations = GlobalpingStandInTests.expected.filter { types.contains($0.key) }
         let client = GlobalpingClient(baseURL: server.baseURL, token: token)
         client.pollInterval = 0.02
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: [], probes: probes, resolver: nil)
         return plan
     }

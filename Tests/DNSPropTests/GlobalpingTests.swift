@@ -34,6 +34,9 @@ struct GlobalpingTests {
         plan.expectations = [.a: expect]
         let client = GlobalpingClient(baseURL: server.baseURL, token: token)
         client.pollInterval = 0.05
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations("AU,Europe,AS3320,eyeball,Sydney", probes: probes),
                                         probes: min(probes, client.maxProbesPerMeasurement), resolver: nil)
         return plan
