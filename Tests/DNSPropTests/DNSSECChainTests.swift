@@ -85,7 +85,7 @@ struct DNSSECChainTests {
         defer { engine.shutdown() }
         let resolver = IterativeResolver(engine: engine, options: s.world.options([s.hosts[0]]))
         let (truth, result) = try await s.validate("victim.test", resolver: resolver)
-        #expect(truth.answer?.records.map(\.rdata) == ["192.0.2.1"])
+        #expect(truth.answer?.records.map(\.rdata) == ["192.0.2.1"], "\(truth.failure ?? "")")
         let v = try #require(result)
         #expect(v.state == .secure, "\(v)")
         #expect(v.finding == nil)
