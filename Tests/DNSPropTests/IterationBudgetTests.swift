@@ -86,11 +86,11 @@ struct IterationBudgetTests {
     // MARK: issue #15 item 1: NXNS-style fan-out
 
     // The time limits only catch a hang: they also count the time a test waits behind the others
-    // in a parallel sanitizer run on a loaded machine (over 30 s seen), so they are minutes.
+    // in a parallel sanitizer run on a loaded machine (180 s seen under ThreadSanitizer), so they are minutes.
     /// Every zone under `test.` is delegated to K names without glue, each in a further
     /// zone delegated the same way: each look-up of a name server starts another.
     /// Today's main sent 3,110 queries for K=6 and did not stop for K=20.
-    @Test(.timeLimit(.minutes(5)), arguments: [6, 20])
+    @Test(.timeLimit(.minutes(10)), arguments: [6, 20])
     func gluelessFanOutStopsAtTheBudget(k: Int) async throws {
         let world = World()
         defer { world.stop() }
@@ -121,7 +121,7 @@ struct IterationBudgetTests {
 
     /// The issue's reproduction with the binary (default rate): K=20 ends with exit 2 and a
     /// message naming the zone whose delegation needs too many look-ups.
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func gluelessFanOutExitsTwoFromTheCommand() async throws {
         let world = World()
         defer { world.stop() }
