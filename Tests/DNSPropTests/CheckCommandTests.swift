@@ -8,7 +8,7 @@ struct CheckCommandTests {
     typealias H = PropagationCheckTests.Hierarchy
 
     func withWorld(_ resolvers: [(String, @Sendable (Message) -> [UInt8]?)], parked: Bool = false,
-                   _ body: ([String]) throws -> Void) throws {
+                   _ body: ([String]) async throws -> Void) async throws {
         let world = try H(parked: parked)
         defer { world.stop() }
         let responders = try resolvers.map { try PropagationCheckTests.resolver($0.0, $0.1) }
@@ -17,9 +17,11 @@ struct CheckCommandTests {
         try ". 3600 IN NS root.test.\nroot.test. 3600 IN A 127.77.0.1\n".write(to: hints, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: hints) }
         var args = ["--root-hints", hints.path, "--authoritative-port", String(world.port),
-                    "--timeout", "0.3", "--retries", "1", "--rate", "0"]
+                    // Every server here answers or refuses at once: the timeout only bounds how
+                    // long an answer may take on a loaded machine (0.3 s could be outlasted).
+                    "--timeout", "2", "--retries", "1", "--rate", "0"]
         for r in responders { args += ["--resolver", r.address.description] }
-        try body(args)
+        try await body(args)
     }
 
     static let current: @Sendable (Message) -> [UInt8]? = { m in
@@ -31,9 +33,9 @@ struct CheckCommandTests {
         }
     }
 
-    @Test func convergedExitsZeroAndJSONFollowsTheSchema() throws {
-        try withWorld([("127.79.0.1", Self.current), ("127.79.0.2", Self.current)]) { args in
-            let run = try ToolRun.run(["check", "victim.example", "--type", "A,AAAA", "--format", "json"] + args)
+    @Test func convergedExitsZeroAndJSONFollowsTheSchema() async throws {
+        try await withWorld([("127.79.0.1", Self.current), ("127.79.0.2", Self.current)]) { args in
+            let run = try await ToolRun.run(["check", "victim.example", "--type", "A,AAAA", "--format", "json"] + args)
             #expect(run.status == 0, "\(run.stderr)")
             let doc = try run.json()
             #expect(doc["schemaVersion"] as? Int == 1)
@@ -56,13 +58,13 @@ struct CheckCommandTests {
         }
     }
 
-    @Test func staleExitsOneAndEveryFormatIsWellFormed() throws {
+    @Test func staleExitsOneAndEveryFormatIsWellFormed() async throws {
         let stale: @Sendable (Message) -> [UInt8]? = { m in
             Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.99", ttl: 77)])
         }
-        try withWorld([("127.79.1.1", Self.current), ("127.79.1.2", stale)]) { args in
+        try await withWorld([("127.79.1.1", Self.current), ("127.79.1.2", stale)]) { args in
             let common = ["check", "victim.example", "--type", "A", "--no-delegation"] + args
-            let json = try ToolRun.run(common + ["--format", "json"])
+            let json = try await ToolRun.run(common + ["--format", "json"])
             #expect(json.status == 1)
             let results = try #require(try json.json()["results"] as? [[String: Any]])
             let staleRow = try #require(results.first { ($0["resolver"] as? [String: Any])?["address"] as? String == "127.79.1.2" })
@@ -70,19 +72,19 @@ struct CheckCommandTests {
             #expect(staleRow["ttl"] as? Int == 77)
             #expect(staleRow["expiresAt"] is String)
 
-            let ndjson = try ToolRun.run(common + ["--format", "ndjson"])
+            let ndjson = try await ToolRun.run(common + ["--format", "ndjson"])
             #expect(ndjson.status == 1)
             let lines = ndjson.stdout.split(separator: "\n")
             #expect(lines.count == 3)
             for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
             #expect(lines.last?.contains("\"event\":\"summary\"") == true)
 
-            let csv = try ToolRun.run(common + ["--format", "csv"])
+            let csv = try await ToolRun.run(common + ["--format", "csv"])
             let rows = csv.stdout.split(separator: "\n")
             #expect(rows.count == 3)
             #expect(rows[0].hasPrefix("resolver,port,operator"))
 
-            let table = try ToolRun.run(common)
+            let table = try await ToolRun.run(common)
             #expect(table.status == 1)
             // The diagnosis comes first (issue 16), then the summary line.
             #expect(table.stdout.hasPrefix("diagnosis: "))
@@ -92,31 +94,31 @@ struct CheckCommandTests {
         }
     }
 
-    @Test func truthUnknownExitsTwo() throws {
-        try withWorld([("127.79.2.1", Self.current)], parked: true) { args in
-            let run = try ToolRun.run(["check", "victim.example", "--type", "A", "--no-delegation", "--format", "json"] + args)
+    @Test func truthUnknownExitsTwo() async throws {
+        try await withWorld([("127.79.2.1", Self.current)], parked: true) { args in
+            let run = try await ToolRun.run(["check", "victim.example", "--type", "A", "--no-delegation", "--format", "json"] + args)
             #expect(run.status == 2)
             let truth = try #require(try run.json()["truth"] as? [[String: Any]])
             #expect((truth.first?["error"] as? String)?.contains("victim.example") == true)
         }
     }
 
-    @Test func expectOverridesTheTruth() throws {
-        try withWorld([("127.79.3.1", Self.current)], parked: true) { args in
-            let ok = try ToolRun.run(["check", "victim.example", "--expect", "A=192.0.2.10", "--no-delegation"] + args)
+    @Test func expectOverridesTheTruth() async throws {
+        try await withWorld([("127.79.3.1", Self.current)], parked: true) { args in
+            let ok = try await ToolRun.run(["check", "victim.example", "--expect", "A=192.0.2.10", "--no-delegation"] + args)
             #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
-            let wrong = try ToolRun.run(["check", "victim.example", "--expect", "A=192.0.2.11", "--no-delegation"] + args)
+            let wrong = try await ToolRun.run(["check", "victim.example", "--expect", "A=192.0.2.11", "--no-delegation"] + args)
             #expect(wrong.status == 1)
         }
     }
 
-    @Test func hostileTXTNeverReachesTheTerminalRaw() throws {
+    @Test func hostileTXTNeverReachesTheTerminalRaw() async throws {
         let evil: @Sendable (Message) -> [UInt8]? = { m in
             Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .txt, "\"\\027]0;pwned\\007\\027[2J\"")])
         }
-        try withWorld([("127.79.4.1", evil)]) { args in
+        try await withWorld([("127.79.4.1", evil)]) { args in
             for format in ["table", "json", "ndjson", "csv"] {
-                let run = try ToolRun.run(["check", "victim.example", "--type", "TXT", "--no-delegation",
+                let run = try await ToolRun.run(["check", "victim.example", "--type", "TXT", "--no-delegation",
                                            "--expect", "TXT=hello", "--format", format] + args)
                 #expect(run.status == 1)
                 #expect(!run.stdoutBytes.contains(0x1B), "raw ESC in \(format) output")
@@ -125,7 +127,7 @@ struct CheckCommandTests {
         }
     }
 
-    @Test func badInputExits64WithASpecificMessage() throws {
+    @Test func badInputExits64WithASpecificMessage() async throws {
         let cases: [([String], String)] = [
             (["check", "exa mple.com"], "contains U+0020"),
             (["check", "example.com", "--expect", "A=300.1.1.1"], "is not an IPv4 address"),
@@ -138,14 +140,14 @@ struct CheckCommandTests {
             (["check"], "at least one domain name"),
         ]
         for (args, needle) in cases {
-            let run = try ToolRun.run(args)
+            let run = try await ToolRun.run(args)
             #expect(run.status == 64, "\(args): \(run.stderr)")
             #expect(run.stderr.contains(needle), "\(args): \(run.stderr)")
         }
     }
 
-    @Test func resolversListJSON() throws {
-        let run = try ToolRun.run(["resolvers", "list", "--format", "json", "--continent", "oceania"])
+    @Test func resolversListJSON() async throws {
+        let run = try await ToolRun.run(["resolvers", "list", "--format", "json", "--continent", "oceania"])
         #expect(run.status == 0)
         let doc = try run.json()
         let list = try #require(doc["resolvers"] as? [[String: Any]])

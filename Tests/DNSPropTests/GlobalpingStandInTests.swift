@@ -52,6 +52,9 @@ struct GlobalpingStandInTests {
         plan.expectations = Self.expected.filter { types.contains($0.key) }
         let client = GlobalpingClient(baseURL: s.baseURL, token: token)
         client.pollInterval = 0.02
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations(locations, probes: probes),
                                         probes: min(probes, client.maxProbesPerMeasurement), resolver: resolver)
         return plan
@@ -165,7 +168,20 @@ struct GlobalpingStandInTests {
         s.pollsBeforeFinished = 3
         s.getLimit = 2
         s.getBlock = 1
+        // The limiter's clock stands still until a poll has been refused, then moves past the
+        // block and the 2-s window: the third poll is refused however slowly a loaded machine
+        // polls (with the real clock, three polls had to fit in 2 s).
+        let clock = SimulatedClock()
+        clock.seconds = 1000
+        s.now = { clock.seconds }
+        let moved = LockedFlag()
+        DispatchQueue.global().async {
+            _ = eventuallyBlocking(within: 60) { s.log.contains { $0.status == 429 } }
+            clock.seconds += 100
+            moved.set(true)
+        }
         let report = await run(try plan(s, probes: 2))
+        await eventually(within: 60) { moved.value }
         #expect(statuses(s).contains(429))
         #expect(report.remoteError == nil, "\(report.remoteError ?? "")")
         #expect(report.verdicts.count == 2)
@@ -361,6 +377,9 @@ struct GlobalpingHostileTests {
         plan.expectations = GlobalpingStandInTests.expected.filter { types.contains($0.key) }
         let client = GlobalpingClient(baseURL: server.baseURL, token: token)
         client.pollInterval = 0.02
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: [], probes: probes, resolver: nil)
         return plan
     }
@@ -435,12 +454,12 @@ struct GlobalpingHostileTests {
         #expect(!e2.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
     }
 
-    @Test func commandLineEscapesTheRemoteError() throws {
+    @Test func commandLineEscapesTheRemoteError() async throws {
         let server = try TestHTTPServer { r in
             r.method == "POST" ? .init(status: 202, body: #"{"id":"2ab\u001b]0;pwned\u0007","probesCount":1}"#) : .init(status: 404)
         }
         defer { server.stop() }
-        let run = try ToolRun.run(["check", "example.com", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
+        let run = try await ToolRun.run(["check", "example.com", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
                                    "--no-delegation", "--expect", "A=192.0.2.1"], environment: ["GLOBALPING_TOKEN": ""])
         #expect(run.status == 2)
         #expect(!run.stderr.contains("\u{1B}") && !run.stderr.contains("\u{07}"), "\(run.stderr.debugDescription)")

@@ -34,6 +34,9 @@ struct GlobalpingTests {
         plan.expectations = [.a: expect]
         let client = GlobalpingClient(baseURL: server.baseURL, token: token)
         client.pollInterval = 0.05
+        // Polling gives up after pollTimeout, which counts the time a parallel run keeps this test
+        // waiting behind the others (over 30 s seen under load): far more than the 60-s default.
+        client.pollTimeout = 600
         plan.remote = GlobalpingVantage(client: client, locations: try GlobalpingVantage.parseLocations("AU,Europe,AS3320,eyeball,Sydney", probes: probes),
                                         probes: min(probes, client.maxProbesPerMeasurement), resolver: nil)
         return plan
@@ -202,14 +205,14 @@ final class Counter: @unchecked Sendable {
 
 @Suite("check --from globalping", .serialized)
 struct GlobalpingCommandTests {
-    @Test func commandLineUsesTheRealClient() throws {
+    @Test func commandLineUsesTheRealClient() async throws {
         let server = try TestHTTPServer { r in
             r.method == "POST" ? .init(status: 202, body: #"{"id":"av5Z6kM6FXLAfKO0","probesCount":1}"#)
                                : .init(status: 200, body: GlobalpingTests.finished)
         }
         defer { server.stop() }
         let ips = ["151.101.1.229", "151.101.65.229", "151.101.129.229", "151.101.193.229"]
-        let run = try ToolRun.run(["check", "cdn.jsdelivr.net", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
+        let run = try await ToolRun.run(["check", "cdn.jsdelivr.net", "--from", "globalping", "--globalping-url", server.baseURL.absoluteString,
                                    "--locations", "AU", "--probes", "80", "--no-delegation", "--format", "json", "--verbose"]
                                   + ips.flatMap { ["--expect", "A=\($0)"] }, environment: ["GLOBALPING_TOKEN": ""])
         #expect(run.status == 0, "\(run.stderr)")
@@ -222,11 +225,11 @@ struct GlobalpingCommandTests {
         #expect((resolver["vantage"] as? [String: Any])?["asn"] as? Int == 202422)
     }
 
-    @Test func badOptionsAreUsageErrors() throws {
+    @Test func badOptionsAreUsageErrors() async throws {
         for (args, needle) in [(["--from", "mars"], "--from takes"), (["--from", "globalping", "--probes", "0"], "--probes"),
                                (["--from", "globalping", "--globalping-url", "ftp://x"], "not an http(s) URL"),
                                (["--from", "globalping", "--locations", "XX"], "not an ISO country code")] {
-            let run = try ToolRun.run(["check", "example.com"] + args)
+            let run = try await ToolRun.run(["check", "example.com"] + args)
             #expect(run.status == 64, "\(args)")
             #expect(run.stderr.contains(needle), "\(args): \(run.stderr)")
         }

@@ -102,44 +102,44 @@ struct NotifyTests {
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
 
-    @Test func commandGetsTheEventOnStdinAndTheEnvironment() throws {
+    @Test func commandGetsTheEventOnStdinAndTheEnvironment() async throws {
         let dir = Self.temporaryDirectory()
         let cmd = NotificationCommand("cat > '\(dir)/in.json'; printf '%s %s' \"$DNSPROP_EVENT\" \"$DNSPROP_ROUND\" > '\(dir)/env'")
-        let run = cmd.run(input: "{\"x\":1}\n", environment: ["DNSPROP_EVENT": "converged", "DNSPROP_ROUND": "7"], timeout: 10)
+        let run = try await offThePool { cmd.run(input: "{\"x\":1}\n", environment: ["DNSPROP_EVENT": "converged", "DNSPROP_ROUND": "7"], timeout: 10) }
         #expect(run.outcome == .exited(0))
         #expect(try String(contentsOfFile: "\(dir)/in.json", encoding: .utf8) == "{\"x\":1}\n")
         #expect(try String(contentsOfFile: "\(dir)/env", encoding: .utf8) == "converged 7")
     }
 
-    @Test func commandFailuresAreReportedWithTheirStderr() {
-        let run = NotificationCommand("echo 'no route' >&2; exit 3").run(input: "", environment: [:], timeout: 10)
+    @Test func commandFailuresAreReportedWithTheirStderr() async throws {
+        let run = try await offThePool { NotificationCommand("echo 'no route' >&2; exit 3").run(input: "", environment: [:], timeout: 10) }
         #expect(run.outcome == .exited(3))
         #expect(run.stderrTail.contains("no route"))
     }
 
-    @Test func commandThatIgnoresStdinDoesNotKillUsWithSIGPIPE() {
+    @Test func commandThatIgnoresStdinDoesNotKillUsWithSIGPIPE() async throws {
         // Far more than a socket buffer, to a command that exits without reading it.
         let big = String(repeating: "x", count: 4 << 20)
-        let run = NotificationCommand("exit 0").run(input: big, environment: [:], timeout: 10)
+        let run = try await offThePool { NotificationCommand("exit 0").run(input: big, environment: [:], timeout: 10) }
         #expect(run.outcome == .exited(0))
     }
 
-    @Test func timeoutEndsTheWholeProcessGroup() throws {
+    @Test func timeoutEndsTheWholeProcessGroup() async throws {
         let dir = Self.temporaryDirectory()
-        let run = NotificationCommand("sleep 30 & echo $! > '\(dir)/pid'; wait").run(input: "", environment: [:], timeout: 0.5)
+        // 3 s for the shell to start the sleep and write its pid before the timeout (0.5 s was
+        // enough only on a quiet machine: starting a process under load can take longer).
+        let run = try await offThePool { NotificationCommand("sleep 30 & echo $! > '\(dir)/pid'; wait").run(input: "", environment: [:], timeout: 3) }
         #expect(run.outcome == .timedOut)
         let pid = try #require(Int32(try String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         // The background sleep was in the command's group: it is gone (or a zombie being reaped by init).
-        var gone = false
-        for _ in 0..<100 {
+        let gone = await eventually {
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            if stat.isEmpty || stat.contains(") Z ") { gone = true; break }
-            usleep(20_000)
+            return stat.isEmpty || stat.contains(") Z ")
         }
         #expect(gone)
     }
 
-    @Test func notifierRetriesOnceReportsOnceAndCountsTheRest() throws {
+    @Test func notifierRetriesOnceReportsOnceAndCountsTheRest() async throws {
         let dir = Self.temporaryDirectory()
         let reports = Mutex<[String]>([])
         let notifier = WatchNotifier(configuration: .init(onChange: NotificationCommand("echo x >> '\(dir)/attempts'; echo 'bad \u{1B}' >&2; exit 1"),
@@ -147,7 +147,7 @@ struct NotifyTests {
                                      names: [try DomainName("victim.com")]) { line in reports.withLock { $0.append(line) } }
         let e = Self.events([(.parked, .current), (.stale, .current), (.parked, .current), (.current, .current)])
         for event in e.flatMap({ $0 }) { notifier.enqueue(event) }
-        #expect(notifier.drain(timeout: 30))
+        #expect(try await offThePool { notifier.drain(timeout: 30) })
         let lines = reports.withLock { $0 }
         // Three change events, two attempts each; one report for the first failure, one summary line.
         let attempts = try String(contentsOfFile: "\(dir)/attempts", encoding: .utf8).split(separator: "\n").count
@@ -159,13 +159,13 @@ struct NotifyTests {
         #expect(notifier.deliveredCount == 0)
     }
 
-    @Test func notifierRunsOnlyTheCommandForTheEventsKind() throws {
+    @Test func notifierRunsOnlyTheCommandForTheEventsKind() async throws {
         let dir = Self.temporaryDirectory()
         let notifier = WatchNotifier(configuration: .init(onChange: NotificationCommand("echo change >> '\(dir)/log'"),
                                                           onConverged: NotificationCommand("cat >> '\(dir)/log'"), retryDelay: 0),
                                      names: [try DomainName("victim.com")]) { _ in }
         for event in Self.events([(.parked, .current), (.current, .current)]).flatMap({ $0 }) { notifier.enqueue(event) }
-        #expect(notifier.drain(timeout: 30))
+        #expect(try await offThePool { notifier.drain(timeout: 30) })
         let log = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
         #expect(log.count == 2)
         #expect(log[0] == "change")
@@ -182,7 +182,7 @@ struct NotifyTests {
         #expect(p.redacted == "http://127.0.0.1:8065/…" && !p.redacted.contains("abc123"))
     }
 
-    @Test func handingARoundOverDoesNotWaitForTheDelivery() throws {
+    @Test func handingARoundOverDoesNotWaitForTheDelivery() async throws {
         // The command waits for a flag file that is only made after `enqueue` returned:
         // had the subscriber run the command itself, this test would hang until the timeout.
         let dir = Self.temporaryDirectory()
@@ -192,12 +192,12 @@ struct NotifyTests {
         for event in Self.events([(.current, .current)]).flatMap({ $0 }) { notifier.enqueue(event) }
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/ran"))
         #expect(FileManager.default.createFile(atPath: "\(dir)/go", contents: nil))
-        #expect(notifier.drain(timeout: 30))
+        #expect(try await offThePool { notifier.drain(timeout: 30) })
         #expect(FileManager.default.fileExists(atPath: "\(dir)/ran"))
         #expect(notifier.deliveredCount == 1)
     }
 
-    @Test func aFullBacklogDropsEventsAndSaysSoOnce() throws {
+    @Test func aFullBacklogDropsEventsAndSaysSoOnce() async throws {
         let dir = Self.temporaryDirectory()
         let reports = Mutex<[String]>([])
         var configuration = WatchNotifier.Configuration(onConverged: NotificationCommand("while [ ! -e '\(dir)/go' ]; do sleep 0.05; done"),
@@ -207,7 +207,7 @@ struct NotifyTests {
         let event = try #require(Self.events([(.current, .current)]).first?.first)
         for _ in 0..<6 { notifier.enqueue(event) }
         #expect(FileManager.default.createFile(atPath: "\(dir)/go", contents: nil))
-        #expect(notifier.drain(timeout: 30))
+        #expect(try await offThePool { notifier.drain(timeout: 30) })
         #expect(notifier.deliveredCount == 3)
         let lines = reports.withLock { $0 }
         #expect(lines.count == 2)

@@ -33,11 +33,21 @@ struct PropagationCheckTests {
                 MiniZone.rr("www.victim.example.", .cname, "victim.example."),
                 MiniZone.rr("ns1.victim.example.", .a, "127.77.0.3"),
             ])
-            for (host, zone) in [("127.77.0.1", root), ("127.77.0.2", tld), ("127.77.0.3", victim), ("127.77.0.5", victim)] {
-                let r = try TestResponder(host: host, port: port == 0 ? nil : port, tcp: false) { [.reply(zone.answer($0.message))] }
-                port = r.address.port
-                responders.append(r)
+            // The port the kernel gives the first address can be taken on another by the time it is
+            // bound there (another world being torn down, another process): then all on a new one.
+            var built: [TestResponder] = []
+            try TestResponder.onOnePort { port in
+                for (host, zone) in [("127.77.0.1", root), ("127.77.0.2", tld), ("127.77.0.3", victim), ("127.77.0.5", victim)] {
+                    let r = try TestResponder(host: host, port: port(), tcp: false) { [.reply(zone.answer($0.message))] }
+                    port.set(r.address.port)
+                    built.append(r)
+                }
+            } reset: {
+                built.forEach { $0.stop() }
+                built = []
             }
+            responders = built
+            port = built[0].address.port
             rootHints = RootHints(servers: [.init(name: "root.test.", addresses: [IPAddress("127.77.0.1")!])])
         }
 
@@ -54,14 +64,30 @@ struct PropagationCheckTests {
                                          resolvers: resolvers.map { Resolver(address: $0.address, operatorName: "R \($0.address)") })
         plan.iteration.rootHints = world.rootHints
         plan.iteration.port = world.port
+        // The walk's 30-s budget counts the time a parallel run keeps it waiting behind other tests.
+        plan.iteration.maxSecondsPerTruth = 600
         plan.servfailPause = 0.05
         return plan
     }
 
+    /// One attempt of up to 2 s: what a silent resolver costs, and far above a loopback round
+    /// trip on a loaded sanitizer run (0.3 s, with a retransmission after it, let a delayed
+    /// answer become a timeout verdict or an extra attempt).
     static func engine() -> QueryEngine {
         var c = EngineConfiguration()
-        c.timeout = 0.3
-        c.retries = 1
+        c.timeout = 2
+        c.retries = 0
+        c.maxRatePerServer = 0
+        return QueryEngine(configuration: c)
+    }
+
+    /// For worlds where every server answers, in tests that count the queries a server got:
+    /// a late answer is waited for (10 s), never asked for again, so the counts do not depend
+    /// on how loaded the machine is (the engine's retransmission timer starts at 0.3 s).
+    static func answeringEngine() -> QueryEngine {
+        var c = EngineConfiguration()
+        c.timeout = 10
+        c.retries = 0
         c.maxRatePerServer = 0
         return QueryEngine(configuration: c)
     }

@@ -244,11 +244,8 @@ struct RegistryTests {
 
     // MARK: The client over HTTP (loopback)
 
-    static func lookUp(_ response: TestHTTPServer.Response, timeout: Double = 5, delay: Double = 0) async throws -> (RegistryLookup, [TestHTTPServer.Request]) {
-        let server = try TestHTTPServer { _ in
-            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            return response
-        }
+    static func lookUp(_ response: TestHTTPServer.Response, timeout: Double = 5) async throws -> (RegistryLookup, [TestHTTPServer.Request]) {
+        let server = try TestHTTPServer { _ in response }
         defer { server.stop() }
         let client = RDAPClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)/rdap/")!, timeout: timeout)
         defer { client.invalidate() }
@@ -272,12 +269,25 @@ struct RegistryTests {
         #expect(failed.problem == "the RDAP server failed (HTTP 503)")
         let (garbage, _) = try await Self.lookUp(.init(status: 200, body: "<html>oops</html>"))
         #expect(garbage.problem == "the RDAP server's answer is not a JSON object")
-        let started = Date()
-        // The server would answer (a good document) after 8 s: a timed-out problem and no record
-        // mean the lookup gave up at its 1-s timeout (a bound of 4 s failed at 4.3 s under ASan).
-        let (slow, _) = try await Self.lookUp(.init(status: 200, body: Self.nomulusShaped), timeout: 1, delay: 8)
+        // The server holds its answer (a good document) until the lookup has ended (60 s at most):
+        // a timed-out problem and no record, with the answer still held, mean the lookup gave up
+        // at its 1-s timeout. No wall-clock bound (4 s failed at 4.3 s under ASan; a loaded
+        // machine can outlast any): the server cannot answer before the test lets it.
+        let release = DispatchSemaphore(value: 0)
+        let answered = LockedFlag()
+        let held = try TestHTTPServer { _ in
+            _ = release.wait(timeout: .now() + 60)
+            answered.set(true)
+            return .init(status: 200, body: Self.nomulusShaped)
+        }
+        let client = RDAPClient(baseURL: URL(string: "http://127.0.0.1:\(held.port)/rdap/")!, timeout: 1)
+        let slow = await client.lookUp(Self.name("victim.com"))
+        let answeredBeforeTheEnd = answered.value
+        release.signal()
+        client.invalidate()
+        held.stop()
         #expect(slow.record == nil && slow.problem?.contains("did not answer within 1 s") == true, "\(slow.problem ?? "")")
-        #expect(Date().timeIntervalSince(started) < 8, "the lookup gives up at its timeout, before the answer")
+        #expect(!answeredBeforeTheEnd, "the lookup gives up at its timeout, before the answer")
     }
 
     @Test func noServiceAndNoServerAreNotes() async {
@@ -460,8 +470,10 @@ struct RegistryGraceTests {
         // --warn-expiry waits for the answer itself.
         let full = await source.answer(of: blocked, domain: domain, waitFully: true)
         #expect(full?.problem == "slow answer")
-        // An answer that is in before the grace ends is the answer.
-        let patient = RegistrySource(client: RDAPClient(timeout: 5), grace: 30)
+        // An answer that is in before the grace ends is the answer. The grace is long: the lookup's
+        // task has to be run first, and a parallel run can keep it waiting for its turn for many
+        // seconds (an answer that is in returns at once, so this costs nothing).
+        let patient = RegistrySource(client: RDAPClient(timeout: 5), grace: 300)
         let quick = await patient.answer(of: Self.slowLookup(domain, after: 0), domain: domain, waitFully: false)
         #expect(quick?.problem == "slow answer")
     }

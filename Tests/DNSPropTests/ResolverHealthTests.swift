@@ -49,14 +49,17 @@ struct ResolverHealthTests {
         let all = [good, liar, tcpOnly, refuser]
         defer { all.forEach { $0.stop() } }
         let dead = Resolver(address: ServerAddress(ip: IPAddress("127.79.0.5")!, port: good.address.port))
+        // One attempt each: the answering resolvers get 2 s (far above a loopback round trip on a
+        // loaded machine; 0.3 s was not); only the TCP-only one's UDP probe waits it out. Nothing
+        // waits for the TCP timeout (the dead address refuses at once).
         var c = EngineConfiguration()
-        c.timeout = 0.3
+        c.timeout = 2
         c.retries = 0
         c.maxRatePerServer = 0
         let engine = QueryEngine(configuration: c)
         defer { engine.shutdown() }
         var probes = Self.probes
-        probes.tcpTimeout = 1
+        probes.tcpTimeout = 5
         let results = await ResolverHealthCheck(engine: engine, probes: probes)
             .run(all.map { Resolver(address: $0.address) } + [dead])
         let g = results[0], l = results[1], t = results[2], r = results[3], d = results[4]

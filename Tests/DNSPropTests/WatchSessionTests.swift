@@ -82,7 +82,8 @@ struct WatchSessionTests {
             return Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, n <= 2 ? "192.0.2.99" : "192.0.2.10", ttl: 30)])
         }
         defer { good.stop(); late.stop() }
-        let engine = PropagationCheckTests.engine()
+        // No retransmissions: a query asked twice would flip `late` a round early.
+        let engine = PropagationCheckTests.answeringEngine()
         defer { engine.shutdown() }
         var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [good, late], world: world)
         plan.checkDelegation = false
@@ -91,7 +92,8 @@ struct WatchSessionTests {
         let checked = await PropagationCheck(plan: plan, engine: engine).run()
         #expect(checked.outcome(minCurrent: nil) == .notConverged)
 
-        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.2, untilPropagated: true, maxWait: 20))
+        // max-wait only ends the test if it never converges; the session converges at round 2.
+        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.2, untilPropagated: true, maxWait: 120))
         let events = Events()
         session.subscribe { events.add($0) }
         let ending = await session.run()
@@ -115,27 +117,40 @@ struct WatchSessionTests {
         var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [stale], world: world)
         plan.checkDelegation = false
 
-        // max-wait long enough for a few rounds however slow this machine is now (sanitizers, load).
-        // The slower of two measured rounds, ten times over: a loaded machine's rounds vary by several times.
-        var roundTime = 0.0
-        for _ in 0..<2 {
-            let t0 = MonotonicTime.now()
-            _ = await PropagationCheck(plan: plan, engine: engine).run()
-            roundTime = max(roundTime, MonotonicTime.now() - t0)
+        // The session's clock runs with the real one and jumps past max-wait as round 2 ends:
+        // rounds go on until max-wait has passed, and the session ends at the first look after
+        // that, however long a round takes on a loaded machine (a fixed or measured max-wait
+        // failed there twice).
+        let maxWait = 600.0
+        let jumped = Protected(0.0)
+        let waited = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.1, untilPropagated: true, maxWait: maxWait),
+                                  clock: { MonotonicTime.now() + jumped.withLock { $0 } })
+        waited.subscribe { event in
+            if case .roundFinished(let round) = event, round.number == 2 { jumped.withLock { $0 = maxWait } }
         }
-        let waited = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.1, untilPropagated: true, maxWait: max(2, 10 * roundTime)))
         #expect(await waited.run() == .maxWaitPassed)
-        #expect(waited.state.round >= 2)
+        #expect(waited.state.round == 2)
+        // With the real clock: a short max-wait ends a session that does not converge, and not before it has passed.
+        let real = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.1, untilPropagated: true, maxWait: 0.5))
+        let realStart = MonotonicTime.now()
+        #expect(await real.run() == .maxWaitPassed)
+        #expect(MonotonicTime.now() - realStart >= 0.5)
 
         let stopped = WatchSession(plan: plan, engine: engine, options: .init(interval: 30))
         let events = Events()
+        let stopAsked = Protected<Double?>(nil)
         stopped.subscribe { [weak stopped] event in      // weak: the session keeps its observers
             events.add(event)
-            if case .roundFinished = event { stopped?.stop() }
+            if case .roundFinished = event {
+                stopAsked.withLock { $0 = MonotonicTime.now() }
+                stopped?.stop()
+            }
         }
-        let started = MonotonicTime.now()
         #expect(await stopped.run() == .stopped)
-        #expect(MonotonicTime.now() - started < 10)      // did not wait out the 30 s interval
+        // Measured from stop(), not from the start (round 1 can take seconds on a loaded machine):
+        // the session did not wait out the 30 s interval.
+        let asked = try #require(stopAsked.withLock { $0 })
+        #expect(MonotonicTime.now() - asked < 10)
         #expect(events.all.last == "end stopped")
         #expect(stopped.state.round == 1)
     }
@@ -250,34 +265,53 @@ struct PollScheduleTests {
         // A stale answer whose TTL runs out 6 s after the first query, then current. 6 s is
         // inside the hold-back window (6 s + 1 %), so every round after the first is held
         // however long that first round takes (CI's loaded machine once took over 3 s).
+        // Should the machine stall the session past the whole 6 s before any round could be held
+        // (a parallel run can keep a task waiting that long), the resolver serves another stale
+        // answer, again for 6 s, to the question that comes after it: the test needs a held round.
+        // (Another answer: the same one again would be "served past its expiry", and the watch
+        // keeps that verdict's announced, passed expiry, so it would never hold the question back.)
         let staleFor = 6.0
-        let firstAt = Mutex<Double?>(nil)
+        let firstAt = Mutex<Double?>(nil), staleAnswers = Mutex(0)
+        let restartUntilHeld = Mutex(true), held = Mutex(false)
         let r = try PropagationCheckTests.resolver("127.78.6.1") { m in
             let now = WallClock.now()
             hits.withLock { $0.append(now) }
-            let start = firstAt.withLock { f -> Double in if f == nil { f = now }; return f! }
+            let start = firstAt.withLock { f -> Double in
+                if f == nil || (now - f! >= staleFor && restartUntilHeld.withLock { $0 } && !held.withLock { $0 }) {
+                    f = now
+                    staleAnswers.withLock { $0 += 1 }
+                }
+                return f!
+            }
             let left = staleFor - (now - start)
+            let stale = "192.0.2.\(100 - min(staleAnswers.withLock { $0 }, 50))"
             return left > 0
-                ? Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.99", ttl: UInt32(left.rounded(.up)))])
+                ? Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, stale, ttl: UInt32(left.rounded(.up)))])
                 : Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.10", ttl: 30)])
         }
         defer { r.stop() }
-        let engine = PropagationCheckTests.engine()
+        // No retransmissions: every hit below is a question a round asked, none a repeat of one
+        // whose answer a loaded machine delayed past the engine's 0.3-s retransmission timer.
+        let engine = PropagationCheckTests.answeringEngine()
         defer { engine.shutdown() }
         var plan = try PropagationCheckTests.plan(["victim.example"], [.a], [r], world: world)
         plan.checkDelegation = false
 
-        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 20))
+        // max-wait only ends the test if it never converges (it does once the 6 s have run out).
+        let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 120))
         let notes = Mutex<[String]>([])
         session.subscribe { event in
-            if case .roundFinished(let round) = event, let note = round.state.roundNote { notes.withLock { $0.append(note) } }
+            guard case .roundFinished(let round) = event else { return }
+            if let note = round.state.roundNote { notes.withLock { $0.append(note) } }
+            if round.report.verdicts.contains(where: { $0.deferredUntil != nil }) { held.withLock { $0 = true } }
         }
         #expect(await session.run() == .converged)
         let times = hits.withLock { $0 }
         let start = try #require(times.first)
-        // Asked once, then not while the stale answer's last seconds ran out (the window covers all 6 s), then again after.
+        // Asked once, then not while the stale answer's last seconds ran out (the window covers all 6 s), then again after:
+        // each question at least the stale answer's 6 s after the one before (two questions unless the machine stalled).
         #expect(times.count >= 2)
-        #expect(times.dropFirst().allSatisfy { $0 >= start + staleFor }, "asked at \(times.map { $0 - start })")
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= staleFor }, "asked at \(times.map { $0 - start })")
         #expect(session.state.round >= 3)                        // rounds went on meanwhile, with the held verdict
         #expect(times.count < session.state.round)               // and those rounds did not ask
         #expect(notes.withLock { $0 }.contains { $0.contains("holding back 1 question") })
@@ -285,7 +319,8 @@ struct PollScheduleTests {
         // --poll-anyway asks every round.
         hits.withLock { $0 = [] }
         firstAt.withLock { $0 = nil }
-        let anyway = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 20, pollAnyway: true))
+        restartUntilHeld.withLock { $0 = false }       // these rounds hold nothing back
+        let anyway = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 120, pollAnyway: true))
         let heldAnyway = Mutex(0)
         anyway.subscribe { event in
             if case .roundFinished(let round) = event { heldAnyway.withLock { $0 += round.report.verdicts.filter { $0.deferredUntil != nil }.count } }

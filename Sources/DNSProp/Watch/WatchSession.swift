@@ -59,6 +59,9 @@ public final class WatchSession: Sendable {
     public let plan: PropagationCheck.Plan
     public let engine: QueryEngine
     public let options: Options
+    /// Monotonic seconds for `maxWait` and the interval between rounds (a seam for tests:
+    /// a round's length on a loaded machine must not decide how many rounds fit).
+    let clock: @Sendable () -> Double
 
     private struct Shared {
         var state: WatchState
@@ -69,10 +72,15 @@ public final class WatchSession: Sendable {
     }
     private let shared: Mutex<Shared>
 
-    public init(plan: PropagationCheck.Plan, engine: QueryEngine, options: Options) {
+    public convenience init(plan: PropagationCheck.Plan, engine: QueryEngine, options: Options) {
+        self.init(plan: plan, engine: engine, options: options, clock: { MonotonicTime.now() })
+    }
+
+    init(plan: PropagationCheck.Plan, engine: QueryEngine, options: Options, clock: @escaping @Sendable () -> Double) {
         self.plan = plan
         self.engine = engine
         self.options = options
+        self.clock = clock
         shared = Mutex(Shared(state: WatchState(started: WallClock.now())))
     }
 
@@ -124,7 +132,7 @@ public final class WatchSession: Sendable {
     public func run() async -> Ending {
         let alreadyRunning = shared.withLock { s -> Bool in defer { s.running = true }; return s.running }
         precondition(!alreadyRunning, "a WatchSession runs once")
-        let deadline = options.maxWait.map { MonotonicTime.now() + $0 }
+        let deadline = options.maxWait.map { clock() + $0 }
         func end(_ ending: Ending) -> Ending {
             shared.withLock { $0.nextRoundAt = nil }
             emit(.finished(ending))
@@ -157,11 +165,11 @@ public final class WatchSession: Sendable {
             }
             emit(.roundFinished(round))
             if options.untilPropagated && round.outcome == .converged { return end(.converged) }
-            if let deadline, MonotonicTime.now() >= deadline { return end(.maxWaitPassed) }
+            if let deadline, clock() >= deadline { return end(.maxWaitPassed) }
             // Wait for the next round in short steps, so that stop() and maxWait are seen promptly.
-            let next = MonotonicTime.now() + options.interval
+            let next = clock() + options.interval
             while true {
-                let now = MonotonicTime.now()
+                let now = clock()
                 if isStopped { return end(.stopped) }
                 if let deadline, now >= deadline { return end(.maxWaitPassed) }
                 if now >= next { break }

@@ -12,7 +12,13 @@ struct ToolRun {
         return exe.deletingLastPathComponent().appendingPathComponent("dnsprop")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ToolRun {
+    /// Runs the binary without holding a thread of Swift's cooperative pool while it runs (see
+    /// `offThePool`): a check through the binary can take seconds on a loaded machine.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> ToolRun {
+        try await offThePool { try runBlocking(arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> ToolRun {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

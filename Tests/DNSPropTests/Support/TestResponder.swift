@@ -13,6 +13,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         case replyAfter(Double, [UInt8])
         /// Send from a different socket (another source port).
         case replyFromOtherPort([UInt8])
+        /// Over UDP: send these bytes to another address (an earlier query's source, say).
+        case replyTo(ServerAddress, [UInt8])
         /// Over TCP: write these raw bytes (framing included) and close.
         case tcpRaw([UInt8])
         case closeTCP
@@ -28,6 +30,10 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         let overTCP: Bool
         /// Monotonic nanoseconds when it was read.
         var receivedAt: UInt64 = 0
+        /// Over UDP: when the kernel took the datagram in (SO_TIMESTAMPNS; wall-clock
+        /// nanoseconds, for differences only). On loopback that is when it was sent,
+        /// however late a loaded machine lets this responder read it.
+        var sentAt: UInt64? = nil
     }
 
     let address: ServerAddress
@@ -84,6 +90,8 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         for fd in [udpFD, otherFD, tcpFD] where fd >= 0 {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
+        var on: Int32 = 1
+        setsockopt(udpFD, SOL_SOCKET, Self.soTimestampNS, &on, socklen_t(MemoryLayout<Int32>.size))
 
         let udpSource = DispatchSource.makeReadSource(fileDescriptor: udpFD, queue: queue)
         udpSource.setEventHandler { [weak self] in self?.readUDP() }
@@ -98,11 +106,18 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         }
     }
 
+    private var stopped = false
+
+    /// Idempotent: closing the descriptors twice could close someone else's that reused the number.
     func stop() {
-        queue.sync {
+        let first = queue.sync { () -> Bool in
+            guard !stopped else { return false }
+            stopped = true
             for s in sources { s.cancel() }
             sources.removeAll()
+            return true
         }
+        guard first else { return }
         close(udpFD); close(otherFD)
         if tcpFD >= 0 { close(tcpFD) }
     }
@@ -116,15 +131,57 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
         return withUnsafePointer(to: &storage) { ServerAddress(storage: $0)!.port }
     }
 
+    /// SO_TIMESTAMPNS (= SCM_TIMESTAMPNS) in Linux's asm-generic/socket.h; glibc defines
+    /// it through a macro that Swift does not import.
+    static let soTimestampNS: Int32 = 35
+
+    /// recvmsg with the kernel's receive timestamp (see `Query.sentAt`).
+    private func receive(_ buffer: inout [UInt8], _ storage: inout sockaddr_storage) -> (Int, UInt64?) {
+        var control = [UInt64](repeating: 0, count: 16)     // 8-byte aligned, room for one timespec message
+        var msg = msghdr()
+        let n = buffer.withUnsafeMutableBytes { buf in
+            withUnsafeMutablePointer(to: &storage) { name in
+                control.withUnsafeMutableBytes { ctl in
+                    var iov = iovec(iov_base: buf.baseAddress, iov_len: buf.count)
+                    return withUnsafeMutablePointer(to: &iov) { iovp in
+                        msg.msg_name = UnsafeMutableRawPointer(name)
+                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                        msg.msg_iov = iovp
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = ctl.count
+                        return recvmsg(udpFD, &msg, 0)
+                    }
+                }
+            }
+        }
+        guard n > 0 else { return (n, nil) }
+        // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; data aligned to size_t }
+        var stamp: UInt64? = nil
+        control.withUnsafeBytes { ctl in
+            var offset = 0
+            let header = MemoryLayout<Int>.size + 8
+            while offset + header <= min(Int(msg.msg_controllen), ctl.count) {
+                let length = ctl.loadUnaligned(fromByteOffset: offset, as: Int.self)
+                let level = ctl.loadUnaligned(fromByteOffset: offset + MemoryLayout<Int>.size, as: Int32.self)
+                let type = ctl.loadUnaligned(fromByteOffset: offset + MemoryLayout<Int>.size + 4, as: Int32.self)
+                guard length >= header else { break }
+                if level == SOL_SOCKET && type == Self.soTimestampNS && offset + header + 16 <= ctl.count {
+                    let seconds = ctl.loadUnaligned(fromByteOffset: offset + header, as: Int.self)
+                    let nanoseconds = ctl.loadUnaligned(fromByteOffset: offset + header + MemoryLayout<Int>.size, as: Int.self)
+                    stamp = UInt64(seconds) * 1_000_000_000 + UInt64(nanoseconds)
+                }
+                offset += (length + MemoryLayout<Int>.size - 1) & ~(MemoryLayout<Int>.size - 1)
+            }
+        }
+        return (n, stamp)
+    }
+
     private func readUDP() {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             var storage = sockaddr_storage()
-            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = buffer.withUnsafeMutableBytes { buf in
-                withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(udpFD, buf.baseAddress, buf.count, 0, $0, &len) } }
-            }
+            let (n, sentAt) = receive(&buffer, &storage)
             guard n > 0 else { return }
             let from = withUnsafePointer(to: &storage) { ServerAddress(storage: $0)! }
             let bytes = Array(buffer[0..<n])
@@ -133,7 +190,7 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                 _dropped += 1
                 continue
             }
-            let query = Query(message: message, bytes: bytes, from: from, overTCP: false, receivedAt: MonotonicClock.now())
+            let query = Query(message: message, bytes: bytes, from: from, overTCP: false, receivedAt: MonotonicClock.now(), sentAt: sentAt)
             _received.append(query)
             let actions = handler(query)
             outstanding += 1
@@ -143,6 +200,7 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                 switch action {
                 case .reply(let b): sendUDP(udpFD, b, to: from)
                 case .replyFromOtherPort(let b): sendUDP(otherFD, b, to: from)
+                case .replyTo(let address, let b): sendUDP(udpFD, b, to: address)
                 case .replyAfter(let seconds, let b):
                     delayed = true
                     queue.asyncAfter(deadline: .now() + seconds) { [weak self] in
@@ -187,7 +245,7 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
                     self._received.append(query)
                     for action in self.handler(query) {
                         switch action {
-                        case .reply(let b), .replyFromOtherPort(let b), .replyAfter(_, let b):
+                        case .reply(let b), .replyFromOtherPort(let b), .replyAfter(_, let b), .replyTo(_, let b):
                             Self.writeAll(fd, [UInt8(b.count >> 8), UInt8(b.count & 0xFF)] + b)
                         case .tcpRaw(let raw):
                             Self.writeAll(fd, raw)
@@ -246,6 +304,29 @@ final class TestResponder: @unchecked Sendable {   // state guarded by `queue`
 }
 
 enum ResponderError: Error { case bind(Int32) }
+
+extension TestResponder {
+    /// The port several responders share: nil until the first is bound (the kernel chooses it).
+    final class SharedPort {
+        private(set) var value: UInt16? = nil
+        func callAsFunction() -> UInt16? { value }
+        func set(_ port: UInt16) { if value == nil { value = port } }
+    }
+
+    /// Builds responders that share one port: the port the kernel gave the first address can be
+    /// in use on another by the time that is bound (a world of another test being torn down,
+    /// another process); then `reset` undoes the attempt and all are bound again on a new port.
+    static func onOnePort(attempts: Int = 20, _ build: (SharedPort) throws -> Void, reset: () -> Void) throws {
+        for attempt in 1... {
+            do {
+                try build(SharedPort())
+                return
+            } catch ResponderError.bind(let code) where code == EADDRINUSE && attempt < attempts {
+                reset()
+            }
+        }
+    }
+}
 
 /// Builders for answers.
 enum Answer {
