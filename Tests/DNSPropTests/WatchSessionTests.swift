@@ -235,6 +235,18 @@ struct PollScheduleTests {
         #expect(PollSchedule.holdBack(Self.verdict(.current, ttl: 100, at: 1000), originalTTL: 100, start: 1095, duration: 1) == nil)
     }
 
+    /// A stale answer served again past the expiry an earlier round announced: the verdict keeps
+    /// the old `expiresAt` (to say it is overdue), but the resolver counts down a new TTL, and
+    /// its last seconds are held back like the first ones were.
+    @Test func anAnswerServedPastItsExpiryIsHeldBackBeforeItsNewExpiry() {
+        let first = Self.verdict(.stale, ttl: 100, at: 1000)                       // announced 1100
+        let again = VerdictPolicy.carryingHistory(Self.verdict(.stale, ttl: 50, at: 1200), previous: first)
+        #expect(again.servedPastExpiry && again.expiresAt == 1100)                 // still says: overdue since 1100
+        #expect(PollSchedule.holdBack(again, originalTTL: 100, start: 1210, duration: 1) == nil)
+        #expect(PollSchedule.holdBack(again, originalTTL: 100, start: 1246, duration: 1) == 1251)   // re-fetched copy's last seconds
+        #expect(PollSchedule.holdBack(again, originalTTL: 100, start: 1251, duration: 1) == nil)
+    }
+
     @Test func everyQuestionInAZoneWaitsWhileTheResolversStaleDelegationIsInItsLastSeconds() throws {
         let name = try DomainName("victim.example")
         let r = Resolver(address: try ServerAddress(parsing: "192.0.2.1"))

@@ -27,9 +27,21 @@ public enum PollSchedule {
     /// would land in the window before `verdict`'s expiry. `originalTTL` is the largest
     /// TTL seen for this answer (the resolver's original TTL is at least that).
     public static func holdBack(_ verdict: Verdict, originalTTL: UInt32?, start: Double, duration: Double) -> Double? {
-        guard verdict.status.isNotConverged, let expiry = verdict.expiresAt else { return nil }
+        guard verdict.status.isNotConverged, let expiry = currentExpiry(verdict) else { return nil }
         let w = window(originalTTL: max(originalTTL ?? 0, verdict.ttl ?? 0))
         guard start + duration >= expiry - w, start < expiry + 1 else { return nil }
         return expiry + 1
+    }
+
+    /// When the record the resolver holds now runs out: its TTL at the last look. A verdict
+    /// served past the expiry an earlier round announced keeps that earlier `expiresAt` (to
+    /// say so), but the resolver re-fetched the record and counts down a new TTL, whose last
+    /// seconds are the ones not to ask in.
+    static func currentExpiry(_ verdict: Verdict) -> Double? {
+        let byTTL = verdict.ttl.map { verdict.checkedAt + Double($0) }
+        switch (verdict.expiresAt, byTTL) {
+        case let (e?, t?): return max(e, t)
+        case let (e, t): return e ?? t
+        }
     }
 }
