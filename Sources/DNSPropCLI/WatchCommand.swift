@@ -6,7 +6,6 @@ import Foundation
 import Dispatch
 import Synchronization
 import DNSProp
-import DNSPropServe
 
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,7 +67,7 @@ struct WatchCommand: AsyncParsableCommand {
             guard untilPropagated else { throw ValidationError("--max-wait needs --until-propagated") }
         }
         _ = try notify.configuration()
-        if let listen { _ = try WatchListen.address(listen) }
+        if let listen { try WatchListen.validate(listen) }
     }
 
     func run() async throws {
@@ -79,7 +78,7 @@ struct WatchCommand: AsyncParsableCommand {
                                    options: .init(interval: interval, untilPropagated: untilPropagated,
                                                   maxWait: maxWait.flatMap(DurationText.parse), minCurrent: options.minCurrent,
                                                   pollAnyway: pollAnyway))
-        var server: DashboardServer?
+        var server: WatchListen.Running?
         if let listen { server = try await WatchListen.start(listen, session: session, plan: plan) }
         let fullScreen = format == .table && Console.isTerminal(1)
         let verbose = options.verbose

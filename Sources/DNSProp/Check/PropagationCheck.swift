@@ -149,7 +149,7 @@ public struct PropagationCheck: Sendable {
         let report = PropagationReport(startedAt: started, finishedAt: WallClock.now(), names: plan.names,
                                        questions: reports, resolverCount: resolverCount, remoteError: remoteError, notes: notes,
                                        iteration: iterative.statistics, geo: geoStatistics)
-        return await diagnose(report, delegationView: delegationView, lookup: registryLookup)
+        return await diagnose(report, delegationView: delegationView, iterative: iterative, lookup: registryLookup)
     }
 
     struct PlannedTruth { var truth: Truth; var kind: CheckQuestion.Kind }

@@ -102,7 +102,7 @@ extension PropagationCheck {
 
     /// The report with its diagnosis. The verdicts are decided before this runs and are not changed.
     func diagnose(_ report: PropagationReport, delegationView: Task<ZoneDelegationView, Never>?,
-                  lookup: Task<RegistryLookup?, Never>?) async -> PropagationReport {
+                  iterative: IterativeResolver, lookup: Task<RegistryLookup?, Never>?) async -> PropagationReport {
         guard plan.diagnose, let domain = diagnosedDomain, let delegationView else { return report }
         let waitFully = plan.warnExpiry != nil
         let unseen = ZoneDelegationView(zone: domain, delegated: false,
@@ -116,6 +116,7 @@ extension PropagationCheck {
         }
         let view = await viewWait
         var out = report
+        out.iteration = iterative.statistics      // the walk's queries for the diagnosis count too
         out.diagnosis = Diagnosis.build(domain: domain, registry: registry, delegation: view, report: report,
                                         signatures: plan.signatures, warnExpiry: plan.warnExpiry, now: WallClock.now())
         if plan.names.contains(where: { PublicSuffixList.bundled.registrableDomain(of: $0) != domain }) {
