@@ -38,7 +38,7 @@ var targets: [Target] = [
     ),
     .executableTarget(
         name: "DNSPropCLI",
-        dependencies: ["DNSProp", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        dependencies: ["DNSProp", "CDNSPropShims", .product(name: "ArgumentParser", package: "swift-argument-parser")]
             + (withServer ? ["DNSPropServe"] : []),
         swiftSettings: withServer ? [.define("DNSPROP_SERVER")] : []
     ),

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include "CDNSPropShims.h"
 #include <errno.h>
 #include <string.h>
@@ -63,6 +64,10 @@ int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
         truncated[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
     }
     return n;
+}
+
+int CDNSPropShims_tune_malloc(int top_pad) {
+    return mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_TOP_PAD, top_pad) == 1;
 }
 
 long CDNSPropShims_getrandom(void *buffer, size_t length) {

@@ -13,4 +13,9 @@ struct DNSPropCommand: AsyncParsableCommand {
         version: DNSPropVersion.string,
         subcommands: [CheckCommand.self, WatchCommand.self, QueryCommand.self, ResolversCommand.self, ReportCommand.self]
     )
+
+    static func main() async {
+        MallocTuning.apply()   // before Dispatch starts a thread
+        await main(nil)
+    }
 }

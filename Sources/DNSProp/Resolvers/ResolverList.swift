@@ -28,12 +28,14 @@ public struct ResolverList: Sendable {
         var problems: [Problem] = []
         var firstLine: [ServerAddress: Int] = [:]
         var lineNumber = 0
-        // "\r\n" is one Character in Swift: split on it too, so CRLF files parse like LF ones.
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        // Lines are split as bytes (a Character split runs grapheme breaking over the whole
+        // list); a CR before the LF is dropped, so CRLF files parse like LF ones.
+        for rawLine in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            var bytes = rawLine
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+            if let hash = bytes.firstIndex(of: 0x23) { bytes = bytes[..<hash] }   // "#"
+            let line = Substring(bytes)
             func report(_ severity: Problem.Severity, _ message: String) {
                 problems.append(Problem(source: source, line: lineNumber, severity: severity, message: message))
             }
@@ -47,7 +49,7 @@ public struct ResolverList: Sendable {
                 report(.error, "line contains \(TerminalText.describe(bad)), which has no place in a resolver list; line skipped")
                 continue
             }
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            let fields = line.utf8.split(separator: 0x7C, omittingEmptySubsequences: false).map { String(Substring($0)).trimmingSpaces }
             if fields.count == 1 && fields[0].isEmpty { continue }
             if fields.count > 6 {
                 report(.error, "\(fields.count) fields separated by '|'; at most 6 (ADDRESS | OPERATOR | COUNTRY | LOCATION | TAGS | SOURCE); line skipped")

@@ -2,7 +2,9 @@ extension StringProtocol {
     /// The text without leading and trailing whitespace: the one trimming helper of
     /// every parser (names, resolver lists, parking signatures, root hints, options).
     public var trimmingSpaces: String {
+        // Nearly always: an ASCII character other than white space at each end.
         var s = Substring(self)
+        if let f = s.utf8.first, let l = s.utf8.last, f > 0x20, f < 0x80, l > 0x20, l < 0x80 { return String(s) }
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
         return String(s)

@@ -58,13 +58,22 @@ public struct ParkingSignatures: Sendable {
         public var indicator: String
     }
 
-    public var providers: [Provider]
+    public var providers: [Provider] {
+        get { loaded ?? Self.bundledProviders }
+        set { loaded = newValue }
+    }
+    /// nil: the bundled set, decoded when a verdict first needs it (most checks never do:
+    /// only an answer that differs from the truth is matched against the signatures).
+    private var loaded: [Provider]?
 
-    public init(providers: [Provider]) { self.providers = providers }
+    public init(providers: [Provider]) { self.loaded = providers }
+    private init() { self.loaded = nil }
 
-    public static let bundled: ParkingSignatures = {
+    public static let bundled = ParkingSignatures()
+
+    private static let bundledProviders: [Provider] = {
         // The bundled file is checked by a test; a failure here would be a build defect.
-        (try? fromJSON(BundledParkingSignatures.text)) ?? ParkingSignatures(providers: [])
+        (try? fromJSON(BundledParkingSignatures.text))?.providers ?? []
     }()
 
     public typealias ParseError = LineFile.ParseError
