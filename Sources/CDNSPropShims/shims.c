@@ -67,7 +67,7 @@ int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
 }
 
 int CDNSPropShims_tune_malloc(int top_pad) {
-    return mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_TOP_PAD, top_pad) == 1;
+    return mallopt(M_TOP_PAD, top_pad);
 }
 
 long CDNSPropShims_getrandom(void *buffer, size_t length) {

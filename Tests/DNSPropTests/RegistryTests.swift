@@ -119,6 +119,29 @@ struct RegistryTests {
         #expect(PublicSuffixList(text: awkward).ruleCount == 5)
     }
 
+    /// A look-up takes apart only its TLD's lines (an ASCII TLD) or the whole list (`xn--…`):
+    /// either way the rules are those of the whole list parsed at once.
+    @Test func aTLDsRulesAreThoseOfTheWholeList() {
+        let whole = PublicSuffixList(text: BundledPublicSuffixList.text).rules
+        let plain = whole.keys.filter { !$0.hasPrefix("xn--") }.sorted()
+        let idn = whole.keys.filter { $0.hasPrefix("xn--") }.sorted()
+        #expect(plain.count > 1000 && idn.count > 100)
+        // Every 5th ASCII TLD, and those with U-labels below them or with many rules.
+        let chosen = plain.enumerated().filter { $0.offset % 5 == 0 }.map(\.element)
+            + ["jp", "kr", "hk", "com", "uk", "no", "it", "ck", "er"]
+        let lazy = PublicSuffixList(text: BundledPublicSuffixList.text)
+        for tld in chosen { #expect(lazy.rules(forTLD: tld) == whole[tld] ?? [], "\(tld)") }
+        #expect(lazy.rules(forTLD: "no-such-tld").isEmpty)
+        #expect(lazy.rules(forTLD: "JP").isEmpty)   // callers lower-case first
+        for tld in idn { #expect(lazy.rules(forTLD: tld) == whole[tld], "\(tld)") }
+        // After the whole list, ASCII TLDs are read from it.
+        #expect(lazy.rules(forTLD: "jp") == whole["jp"])
+        let name = Self.name("a.b.kawasaki.jp"), mixed = Self.name("x.\u{5927}\u{962A}.jp")
+        let fresh = PublicSuffixList(text: BundledPublicSuffixList.text)
+        #expect(fresh.registrableDomain(of: name) == lazy.registrableDomain(of: name))
+        #expect(fresh.registrableDomain(of: mixed) == lazy.registrableDomain(of: mixed))
+    }
+
     // MARK: Bootstrap
 
     @Test func bootstrapFindsTheLongestMatchAndPrefersHTTPS() throws {

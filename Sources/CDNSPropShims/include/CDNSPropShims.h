@@ -35,8 +35,8 @@ int CDNSPropShims_error_watch_ready(int watch, uint64_t *tokens, int max);
 int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
                             struct sockaddr_storage *sources, unsigned *lengths, unsigned char *truncated);
 
-/* mallopt(3), which Glibc's Swift module does not export: one arena (M_ARENA_MAX) grown
-   with `top_pad` bytes of padding (M_TOP_PAD). Returns 1 when both were taken. */
+/* mallopt(3), which Glibc's Swift module does not export: `top_pad` bytes of padding
+   (M_TOP_PAD) when a heap grows or a thread's arena is made. Returns 1 when it was taken. */
 int CDNSPropShims_tune_malloc(int top_pad);
 
 /* getrandom(2): the kernel CSPRNG, for query IDs. Returns bytes written or -1. */

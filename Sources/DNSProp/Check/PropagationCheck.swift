@@ -138,9 +138,12 @@ public struct PropagationCheck: Sendable {
         // CDN and GeoDNS names: what the authority gives to the networks of resolvers that differ.
         let (judgedTruths, geoStatistics, drawn) = await GeoTruthPass(finder: GeoTruthFinder(resolver: iterative), classifier: classifier)
             .enrich(truths.map(\.truth), kinds: truths.map(\.kind), answers: answers)
-        for (i, a) in answers.enumerated() {
-            verdicts[a.slot].append(drawn[i] ?? classifier.classify(GeoTruthPass.input(a, truth: judgedTruths[a.slot], kind: truths[a.slot].kind)))
+        // Thousands of answers: judged on every core (the classifier is a pure function).
+        let judged = [Int](answers.indices).parallelMap { [answers, truths] i in
+            drawn[i] ?? classifier.classify(GeoTruthPass.input(answers[i], truth: judgedTruths[answers[i].slot],
+                                                               kind: truths[answers[i].slot].kind))
         }
+        for (i, a) in answers.enumerated() { verdicts[a.slot].append(judged[i]) }
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: judgedTruths[$0], verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)

@@ -35,7 +35,9 @@ public enum CheckReportJSON {
     }
 
     public static func verdict(_ v: Verdict) -> JSONValue {
-        let base: [(String, JSONValue)] = [
+        var pairs: [(String, JSONValue)] = []
+        pairs.reserveCapacity(32)
+        pairs += [
             ("resolver", ResolverJSON.object(v.resolver)),
             ("name", .string(v.name.text)),
             ("type", .string(v.type.name)),
@@ -62,7 +64,8 @@ public enum CheckReportJSON {
             ("purge", purge(v.purge)),
             ("geo", GeoJSON.match(v.geo)),
         ]
-        return .object(base + DNSSECReport.pairs(v))
+        pairs += DNSSECReport.pairs(v)
+        return .object(pairs)
     }
 
     /// The summary and the decision `VerdictPolicy` drew from it (`outcome`), which
@@ -88,10 +91,10 @@ public enum CheckReportJSON {
 
     /// Every verdict's object, question by question (the verdicts are not copied into a list first).
     static func results(_ r: PropagationReport) -> [JSONValue] {
-        var out: [JSONValue] = []
-        out.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
-        for q in r.questions { for v in q.verdicts { out.append(verdict(v)) } }
-        return out
+        var all: [Verdict] = []
+        all.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
+        for q in r.questions { all += q.verdicts }
+        return all.parallelMap(verdict)
     }
 
     public static func document(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> JSONValue {

@@ -32,15 +32,16 @@ public enum JSONValue: Hashable, Sendable {
 
     /// Compact form (one line: NDJSON) or indented with two spaces.
     public func serialized(pretty: Bool = false) -> String {
-        String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
+        let sink = JSONByteSink(capacity: 256, fd: nil)
+        write(to: sink, pretty: pretty, indent: 0)
+        return sink.string
     }
 
     /// The same as `serialized(pretty:)`, as UTF-8 bytes (what is written to a file descriptor).
     public func serializedBytes(pretty: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        write(to: &out, pretty: pretty, indent: 0)
-        return out
+        let sink = JSONByteSink(capacity: 256, fd: nil)
+        write(to: sink, pretty: pretty, indent: 0)
+        return sink.bytes
     }
 
     /// Appends the compact form to `out` (no intermediate string per value).
@@ -53,90 +54,89 @@ public enum JSONValue: Hashable, Sendable {
     /// size). False when a write failed; nothing more is written then.
     @discardableResult
     public func write(toFileDescriptor fd: Int32, pretty: Bool, trailer: [UInt8] = []) -> Bool {
-        let sink = JSONFileSink(fd: fd)
-        var out: [UInt8] = []
-        out.reserveCapacity(JSONFileSink.piece + 65536)
-        write(to: &out, pretty: pretty, indent: 0, sink: sink)
-        out += trailer
-        sink.flush(&out)
+        let sink = JSONByteSink(capacity: JSONByteSink.piece, fd: fd)
+        write(to: sink, pretty: pretty, indent: 0)
+        trailer.withUnsafeBytes { sink.append($0) }
+        sink.flush()
         return !sink.failed
     }
 
     /// Appends the serialised form to `out` as UTF-8; `indent` is the depth the value sits at.
     public func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
-        write(to: &out, pretty: pretty, indent: indent, sink: nil)
+        let sink = JSONByteSink(capacity: 256, fd: nil)
+        write(to: sink, pretty: pretty, indent: indent)
+        out += sink.bytes
     }
 
-    private func write(to out: inout [UInt8], pretty: Bool, indent: Int, sink: JSONFileSink?) {
+    func write(to out: JSONByteSink, pretty: Bool, indent: Int) {
         switch self {
-        case .null: Self.appendASCII("null", to: &out)
-        case .bool(let b): Self.appendASCII(b ? "true" : "false", to: &out)
-        case .int(let i): Self.writeInt(i, to: &out)
-        case .double(let d): Self.writeDouble(d, to: &out)
-        case .string(let s): Self.writeString(s, to: &out)
-        case .raw(let json): out.append(contentsOf: json.utf8)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
+        case .int(let i): Self.writeInt(i, to: out)
+        case .double(let d): Self.writeDouble(d, to: out)
+        case .string(let s): Self.writeString(s, to: out)
+        case .raw(let json): out.append(json)
         case .array(let items):
-            if items.isEmpty { out.append(0x5B); out.append(0x5D); return }   // []
+            if items.isEmpty { out.append("[]"); return }
             out.append(0x5B)
-            var first = true
-            for item in items {
-                if !first { out.append(0x2C) }
-                first = false
-                if pretty { Self.newline(indent + 1, to: &out) }
-                item.write(to: &out, pretty: pretty, indent: indent + 1, sink: sink)
-                if let sink, out.count >= JSONFileSink.piece { sink.flush(&out) }
+            if items.count > Self.parallelChunk {
+                // A check's thousands of results: serialised on every core, a chunk each,
+                // and written in order (the same bytes as one after another).
+                let pieces = stride(from: 0, to: items.count, by: Self.parallelChunk).map { $0 }.parallelMap(chunk: 1) { from in
+                    let piece = JSONByteSink(capacity: 1 << 16, fd: nil)
+                    for i in from..<Swift.min(items.count, from + Self.parallelChunk) {
+                        if i > 0 { piece.append(0x2C) }
+                        if pretty { piece.newline(indent + 1) }
+                        items[i].write(to: piece, pretty: pretty, indent: indent + 1)
+                    }
+                    return piece
+                }
+                for piece in pieces { out.append(piece) }
+                if pretty { out.newline(indent) }
+                out.append(0x5D)
+                return
             }
-            if pretty { Self.newline(indent, to: &out) }
+            items.withUnsafeBufferPointer { items in
+                for i in items.indices {
+                    if i > 0 { out.append(0x2C) }
+                    if pretty { out.newline(indent + 1) }
+                    items[i].write(to: out, pretty: pretty, indent: indent + 1)
+                }
+            }
+            if pretty { out.newline(indent) }
             out.append(0x5D)
         case .object(let pairs):
-            if pairs.isEmpty { out.append(0x7B); out.append(0x7D); return }   // {}
+            if pairs.isEmpty { out.append("{}"); return }
             out.append(0x7B)
-            var first = true
-            for (key, value) in pairs {
-                if !first { out.append(0x2C) }
-                first = false
-                if pretty { Self.newline(indent + 1, to: &out) }
-                Self.writeString(key, to: &out)
-                out.append(0x3A)
-                if pretty { out.append(0x20) }
-                value.write(to: &out, pretty: pretty, indent: indent + 1, sink: sink)
+            pairs.withUnsafeBufferPointer { pairs in
+                for i in pairs.indices {
+                    if i > 0 { out.append(0x2C) }
+                    if pretty { out.newline(indent + 1) }
+                    Self.writeString(pairs[i].0, to: out)
+                    if pretty { out.append(": ") } else { out.append(0x3A) }
+                    pairs[i].1.write(to: out, pretty: pretty, indent: indent + 1)
+                }
             }
-            if pretty { Self.newline(indent, to: &out) }
+            if pretty { out.newline(indent) }
             out.append(0x7D)
         }
     }
 
-    /// A newline and two spaces per level.
-    @inline(__always)
-    static func newline(_ indent: Int, to out: inout [UInt8]) {
-        out.append(0x0A)
-        var spaces = 2 * indent
-        while spaces > 0 {
-            let n = min(spaces, Self.spaces.count)
-            out.append(contentsOf: Self.spaces[..<n])
-            spaces -= n
-        }
-    }
-
-    private static let spaces = [UInt8](repeating: 0x20, count: 32)
-
-    @inline(__always)
-    static func appendASCII(_ s: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
     /// Decimal digits, as `String(i)` writes them.
-    static func writeInt(_ i: Int, to out: inout [UInt8]) {
+    /// Arrays longer than this are serialised in chunks of this many elements, in parallel.
+    static let parallelChunk = 512
+
+    static func writeInt(_ i: Int, to out: JSONByteSink) {
         if i < 0 {
             out.append(0x2D)
             // The magnitude of Int.min does not fit an Int.
-            writeUnsigned(UInt(bitPattern: i).magnitudeOfNegative, to: &out)
+            writeUnsigned(UInt(bitPattern: i).magnitudeOfNegative, to: out)
         } else {
-            writeUnsigned(UInt(i), to: &out)
+            writeUnsigned(UInt(i), to: out)
         }
     }
 
-    static func writeUnsigned(_ v: UInt, to out: inout [UInt8]) {
+    static func writeUnsigned(_ v: UInt, to out: JSONByteSink) {
         if v < 10 { out.append(0x30 + UInt8(v)); return }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: UInt.max has 20 digits
         var n = v
@@ -147,40 +147,40 @@ public enum JSONValue: Hashable, Sendable {
                 buf[24 - count] = 0x30 + UInt8(n % 10)
                 n /= 10
             }
-            out.append(contentsOf: buf[(24 - count)...])
+            out.append(UnsafeRawBufferPointer(rebasing: buf[(24 - count)...]))
         }
     }
 
     /// Whole numbers below 1e15 without a fraction, others in Swift's shortest form; not finite: null.
-    static func writeDouble(_ d: Double, to out: inout [UInt8]) {
+    static func writeDouble(_ d: Double, to out: JSONByteSink) {
         if d.isFinite {
-            if d == d.rounded() && abs(d) < 1e15 { writeInt(Int(d), to: &out) } else { out.append(contentsOf: String(d).utf8) }
+            if d == d.rounded() && abs(d) < 1e15 { writeInt(Int(d), to: out) } else { out.append(String(d)) }
         } else {
-            appendASCII("null", to: &out)
+            out.append("null")
         }
+    }
+
+    static func writeString(_ s: String, to out: JSONByteSink) {
+        out.append(0x22)
+        // Fast path: printable ASCII without quote or backslash goes out as it is.
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
+            for b in bytes where !isPlain(b) { return false }
+            out.append(UnsafeRawBufferPointer(bytes))
+            return true
+        }
+        if plain == nil, s.utf8.allSatisfy(isPlain) {
+            out.append(s)
+        } else if plain != true {
+            var escaped: [UInt8] = []
+            writeEscapedBody(s, to: &escaped)
+            escaped.withUnsafeBytes { out.append($0) }
+        }
+        out.append(0x22)
     }
 
     /// Printable ASCII without quote or backslash: written as it is.
     @inline(__always)
     static func isPlain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C }
-
-    static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        // Fast path: printable ASCII without quote or backslash goes out as it is.
-        let plain: Bool? = s.utf8.withContiguousStorageIfAvailable { bytes in
-            for b in bytes where !isPlain(b) { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if plain == true { out.append(0x22); return }
-        if plain == nil, s.utf8.allSatisfy(isPlain) {
-            out.append(contentsOf: s.utf8)
-            out.append(0x22)
-            return
-        }
-        writeEscapedBody(s, to: &out)
-        out.append(0x22)
-    }
 
     /// The string's characters with JSON's escapes and `TerminalText`'s invisible
     /// characters as `\uXXXX` (UTF-16 units, so a surrogate pair beyond the BMP).
@@ -215,9 +215,9 @@ public enum JSONValue: Hashable, Sendable {
             out += "\""
             return
         }
-        var bytes: [UInt8] = []
-        writeString(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
+        let sink = JSONByteSink(capacity: s.utf8.count + 16, fd: nil)
+        writeString(s, to: sink)
+        out += sink.string
     }
 }
 
@@ -226,21 +226,117 @@ private extension UInt {
     var magnitudeOfNegative: UInt { ~self &+ 1 }
 }
 
-/// Where `JSONValue.write(toFileDescriptor:)` empties its buffer.
-private final class JSONFileSink {
+/// The bytes of a serialisation as they are made: a buffer that grows, or with a file
+/// descriptor, one written out in pieces of about 256 KiB (a check's report runs to
+/// megabytes). Appends are pointer writes: a check's JSON is millions of them.
+/// `@unchecked Sendable`: used by one thread at a time (a chunk of a large array is
+/// serialised into its own sink on another core, then handed back).
+final class JSONByteSink: @unchecked Sendable {
     static let piece = 1 << 18
-    let fd: Int32
-    var failed = false
-    init(fd: Int32) { self.fd = fd }
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    private let fd: Int32?
+    private(set) var failed = false
 
-    /// Writes all of `out` (unless an earlier write failed) and empties it.
-    func flush(_ out: inout [UInt8]) {
+    init(capacity: Int, fd: Int32?) {
+        self.capacity = max(capacity, 64)
+        self.base = .allocate(capacity: self.capacity)
+        self.fd = fd
+    }
+    deinit { base.deallocate(); newlineAndSpaces.deallocate() }
+
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var string: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
+
+    /// Room for `n` more bytes: a file's sink writes out what it holds first.
+    @inline(__always)
+    private func reserve(_ n: Int) {
+        if count + n > capacity { makeRoom(n) }
+    }
+
+    private func makeRoom(_ n: Int) {
+        if fd != nil { flush() }
+        guard count + n > capacity else { return }
+        let newCapacity = max(capacity * 2, count + n)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: from, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// Another sink's bytes; a file's sink writes a large piece out as it is.
+    func append(_ other: JSONByteSink) {
+        let bytes = UnsafeRawBufferPointer(start: other.base, count: other.count)
+        if let fd, bytes.count >= capacity / 2 {
+            flush()
+            write(bytes, to: fd)
+        } else {
+            append(bytes)
+        }
+    }
+
+    @inline(__always)
+    func append(_ s: StaticString) {
+        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    func append(_ s: String) {
+        var s = s
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A newline and two spaces per level.
+    @inline(__always)
+    func newline(_ indent: Int) {
+        var n = 1 + 2 * indent
+        if n <= Self.indentLimit {
+            append(UnsafeRawBufferPointer(start: newlineAndSpaces, count: n))
+            return
+        }
+        append(0x0A)
+        n -= 1
+        while n > 0 { append(0x20); n -= 1 }
+    }
+
+    private static let indentLimit = 65
+    /// "\n" and 64 spaces: the sink's own copy (a static would be a `swift_once` per line).
+    private let newlineAndSpaces: UnsafeMutablePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: JSONByteSink.indentLimit)
+        p.initialize(repeating: 0x20, count: JSONByteSink.indentLimit)
+        p[0] = 0x0A
+        return p
+    }()
+
+    /// Writes out what the sink holds (a file's sink; unless an earlier write failed) and empties it.
+    func flush() {
+        guard let fd else { return }
+        write(UnsafeRawBufferPointer(start: base, count: count), to: fd)
+        count = 0
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
         var offset = 0
-        while !failed && offset < out.count {
-            let n = out.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        while !failed && offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 { if errno == EINTR { continue }; failed = true; break }
             offset += n
         }
-        out.removeAll(keepingCapacity: true)
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The Public Suffix List (https://publicsuffix.org/list/), parsed as its format page says:
 /// one rule a line, `//` comments, `*` as a whole label matching any one label, `!` for an
 /// exception, and the `===BEGIN ICANN DOMAINS===` / `===BEGIN PRIVATE DOMAINS===` sections.
@@ -15,21 +17,60 @@ public struct PublicSuffixList: Sendable {
         var section: Section
     }
 
-    /// Rules keyed by their rightmost label, for a quick look-up.
-    let rules: [String: [Rule]]
-    public let ruleCount: Int
+    /// The list's text, and the rules parsed from it so far.
+    private let storage: Storage
 
     public static let bundled: PublicSuffixList = PublicSuffixList(text: BundledPublicSuffixList.text)
 
-    public init(text: String) {
-        var text = text
-        (rules, ruleCount) = text.withUTF8 { Self.parse($0) }
+    public init(text: String) { storage = Storage(text: text) }
+
+    /// Every rule, keyed by its rightmost label (the whole list parsed).
+    var rules: [String: [Rule]] { storage.all().rules }
+    public var ruleCount: Int { storage.all().count }
+
+    /// The rules whose rightmost label is `tld` (an A-label, lower case). A check looks up
+    /// one or two names: for an ASCII TLD only its own lines are taken apart; the rest of the
+    /// list is skipped line by line. Other TLDs (`xn--…`) take the whole list, whose U-label
+    /// rules need IDNA to be compared.
+    func rules(forTLD tld: String) -> [Rule] {
+        let plain = !tld.isEmpty && !tld.hasPrefix("xn--")
+            && tld.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        return plain ? storage.rules(forPlainTLD: tld) : storage.all().rules[tld] ?? []
+    }
+
+    private final class Storage: Sendable {
+        let text: String
+        private let parsed = Mutex<(all: (rules: [String: [Rule]], count: Int)?, byTLD: [String: [Rule]])>((nil, [:]))
+
+        init(text: String) { self.text = text }
+
+        func all() -> (rules: [String: [Rule]], count: Int) {
+            if let all = parsed.withLock({ $0.all }) { return all }
+            var text = self.text
+            let all = text.withUTF8 { PublicSuffixList.parse($0, onlyTLD: nil) }
+            parsed.withLock { $0.all = all }
+            return all
+        }
+
+        func rules(forPlainTLD tld: String) -> [Rule] {
+            let known: [Rule]? = parsed.withLock { p in p.all.map { $0.rules[tld] ?? [] } ?? p.byTLD[tld] }
+            if let known { return known }
+            var text = self.text
+            var only = tld
+            let rules = text.withUTF8 { b in only.withUTF8 { PublicSuffixList.parse(b, onlyTLD: $0).rules[tld] ?? [] } }
+            parsed.withLock { $0.byTLD[tld] = rules }
+            return rules
+        }
     }
 
     /// Parses the list's bytes: a check reads the whole list at start-up for one look-up, so
     /// lines are taken apart as bytes (a String per label kept, nothing else allocated), and
     /// only rules written with U-labels go through IDNA.
-    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> ([String: [Rule]], Int) {
+    ///
+    /// `onlyTLD` (lower-case ASCII, no `xn--`): only the rules whose rightmost label is that
+    /// one; a line whose rightmost label has other bytes, or a U-label, is skipped unparsed
+    /// (a U-label's A-label begins with `xn--`).
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>, onlyTLD: UnsafeBufferPointer<UInt8>?) -> (rules: [String: [Rule]], count: Int) {
         var section: Section? = nil
         var byTLD: [String: [Rule]] = [:]
         var count = 0
@@ -71,6 +112,17 @@ public struct PublicSuffixList: Sendable {
             let exception = b[s] == 0x21                                // "!"
             let body = exception ? s + 1 : s
             guard body < e else { continue }
+            if let only = onlyTLD {
+                var d = e
+                while d > body, b[d - 1] != 0x2E { d -= 1 }
+                guard e - d == only.count else { continue }
+                var same = true
+                for k in 0..<only.count {
+                    let c = b[d + k]
+                    if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != only[k] { same = false; break }
+                }
+                guard same else { continue }
+            }
             // Rules are written with U-labels; names are compared as A-labels.
             var labels: [String] = []
             if ascii {
@@ -111,7 +163,7 @@ public struct PublicSuffixList: Sendable {
         guard !labels.isEmpty else { return nil }
         var longest = 1
         var exceptionLength: Int? = nil
-        for rule in rules[labels[0]] ?? [] where sections.contains(rule.section) {
+        for rule in rules(forTLD: labels[0]) where sections.contains(rule.section) {
             guard rule.labels.count <= labels.count else { continue }
             var matches = true
             for (i, l) in rule.labels.enumerated() where l != "*" && l != labels[i] { matches = false; break }

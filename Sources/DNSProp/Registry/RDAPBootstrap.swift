@@ -17,20 +17,31 @@ public struct RDAPBootstrap: Sendable {
         }
     }
 
-    /// "labels" (lower case, A-labels, no final dot) → base URLs, HTTPS first.
-    private let services: [String: [URL]]
-    public let publication: String
-    public let description: String
+    private struct Contents: Sendable {
+        /// "labels" (lower case, A-labels, no final dot) → base URLs, HTTPS first.
+        var services: [String: [URL]]
+        var publication: String
+        var description: String
+    }
+    /// nil: the bundled registry, parsed when it is first asked (in a check, by the registry
+    /// look-up that runs beside the resolvers' queries, not before them).
+    private let own: Contents?
+    private var contents: Contents { own ?? Self.bundledContents }
+    private var services: [String: [URL]] { contents.services }
+    public var publication: String { contents.publication }
+    public var description: String { contents.description }
 
-    public static let bundled: RDAPBootstrap = {
+    public static let bundled = RDAPBootstrap(own: nil)
+
+    private static let bundledContents: Contents = {
         // The bundled file is checked by a test; a failure here would be a build defect.
-        (try? RDAPBootstrap(json: Data(BundledRDAPBootstrap.text.utf8))) ?? RDAPBootstrap(services: [:], publication: "", description: "")
+        (try? RDAPBootstrap(json: Data(BundledRDAPBootstrap.text.utf8)))?.own ?? Contents(services: [:], publication: "", description: "")
     }()
 
+    private init(own: Contents?) { self.own = own }
+
     init(services: [String: [URL]], publication: String, description: String) {
-        self.services = services
-        self.publication = publication
-        self.description = description
+        self.own = Contents(services: services, publication: publication, description: description)
     }
 
     public init(json: Data) throws {

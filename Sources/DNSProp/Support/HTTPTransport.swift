@@ -11,7 +11,7 @@ import FoundationNetworking
 /// - `.crossOrigin(limit:)` (RDAP): RDAP bootstrap and redirect servers legitimately send a
 ///   client to another origin (RFC 7480 §5.2, RFC 9224 §5); followed up to `limit` hops, never
 ///   from HTTPS down to plain HTTP. Such a transport sends no credentials.
-public final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {   // `tasks` guarded by `lock`; `session` written once, in init
+public final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {   // `tasks` and `madeSession` guarded by `lock`
     public enum Failure: Error, Sendable { case tooLarge(Int), redirectRefused(String), transport(String), notHTTP, timedOut }
     /// `never`: no redirect is followed at all (a webhook POST must not be replayed elsewhere).
     public enum RedirectPolicy: Sendable, Equatable { case never, sameOrigin, crossOrigin(limit: Int) }
@@ -28,20 +28,32 @@ public final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked S
     public let redirects: RedirectPolicy
     private let lock = NSLock()
     private var tasks: [Int: Pending] = [:]
-    private var session: URLSession!
+    private let timeout: Double
+    /// Made by the first request (under `lock`): a URLSession starts libcurl, which costs a
+    /// check milliseconds when no request is made at all (no RDAP service for the TLD).
+    private var madeSession: URLSession?
 
     public init(redirects: RedirectPolicy = .sameOrigin, timeout: Double = 30) {
         self.redirects = redirects
+        self.timeout = timeout
         super.init()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
     }
 
-    public func invalidate() { session.finishTasksAndInvalidate() }
+    private var session: URLSession {
+        lock.withLock {
+            if let madeSession { return madeSession }
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.timeoutIntervalForRequest = timeout
+            configuration.timeoutIntervalForResource = timeout
+            configuration.httpCookieStorage = nil
+            configuration.urlCache = nil
+            let made = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+            madeSession = made
+            return made
+        }
+    }
+
+    public func invalidate() { lock.withLock { madeSession }?.finishTasksAndInvalidate() }
 
     /// Cancelling the calling task cancels the transfer (the call then throws).
     public func send(_ request: URLRequest, cap: Int) async throws -> (Data, HTTPURLResponse) {
