@@ -21,3 +21,9 @@ ensure_packages() {
 
 # The C libraries dnsprop links against.
 BUILD_PACKAGES=(libldns-dev libidn2-dev pkg-config)
+# The release build links the Swift standard library and Foundation statically, as the .deb
+# does: dynamic linking of Swift's libraries took 18 ms of CPU at every start (perf stat of
+# `dnsprop --version`: 35.5 ms dynamic, 17.2 ms static). Static FoundationNetworking needs
+# libcurl's development files.
+RELEASE_PACKAGES=(libcurl4-openssl-dev)
+RELEASE_BUILD=(swift build -c release --static-swift-stdlib --product dnsprop)
