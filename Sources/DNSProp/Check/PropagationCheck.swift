@@ -112,6 +112,7 @@ public struct PropagationCheck: Sendable {
                 }
             }
             let checkingDisabled = await askWithCheckingDisabled(&results, fanOut: fanOut, progress: progress)
+            answers.reserveCapacity(results.count)
             for r in results {
                 let (resolver, slot) = fanOut.owner(of: r.index)
                 answers.append(.init(slot: asked[slot], resolver: resolver, result: r, retried: retried.contains(r.index),
@@ -143,7 +144,7 @@ public struct PropagationCheck: Sendable {
             drawn[i] ?? classifier.classify(GeoTruthPass.input(answers[i], truth: judgedTruths[answers[i].slot],
                                                                kind: truths[answers[i].slot].kind))
         }
-        for (i, a) in answers.enumerated() { verdicts[a.slot].append(judged[i]) }
+        for i in answers.indices { verdicts[answers[i].slot].append(judged[i]) }
         var reports = questions.indices.map { QuestionReport(question: questions[$0], truth: judgedTruths[$0], verdicts: verdicts[$0]) }
         // Upper bounds on when each non-current answer is gone (stale delegations re-fetch).
         reports = await StaleDelegationProbe(iterative: iterative).bound(reports)

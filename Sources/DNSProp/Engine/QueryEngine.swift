@@ -944,7 +944,15 @@ final class ResultCollector: @unchecked Sendable {   // guarded by `lock`
     init(count: Int) { results = Array(repeating: nil, count: count) }
 
     func store(_ r: QueryResult) { lock.withLock { results[r.index] = r } }
-    func ordered() -> [QueryResult] { lock.withLock { results.compactMap { $0 } } }
+    /// The results in request order, moved out (the collector is empty afterwards).
+    func ordered() -> [QueryResult] {
+        lock.withLock {
+            var out: [QueryResult] = []
+            out.reserveCapacity(results.count)
+            for i in results.indices { if let r = results[i].take() { out.append(r) } }
+            return out
+        }
+    }
 }
 
 /// A pthread mutex, to avoid importing Foundation for NSLock.
