@@ -34,17 +34,27 @@ struct GeoTruthPass {
         var drawn: [Int: Verdict] = [:]
         // Only an authority's own data can vary by location (not --expect values, not negative answers).
         let eligible = truths.indices.map { kinds[$0] == .record && GeoTruthFinder.mayVaryByLocation(truths[$0]) }
-        for (i, a) in answers.enumerated() where eligible[a.slot] {
-            let v = classifier.classify(Self.input(a, truth: truths[a.slot], kind: kinds[a.slot]))
-            drawn[i] = v
-            if v.status == .stale { addresses[a.slot, default: []].append(VerdictPolicy.geoNetwork(of: a.resolver).address) }
+        guard eligible.contains(true) else { return (out, stats, drawn) }
+        // Answers are read by index: an Answer is a large value, copied by every `for a in`.
+        let chosen = answers.indices.filter { eligible[answers[$0].slot] }
+        let classifier = self.classifier
+        let judged = chosen.parallelMap { i in
+            classifier.classify(Self.input(answers[i], truth: truths[answers[i].slot], kind: kinds[answers[i].slot]))
+        }
+        for (k, i) in chosen.enumerated() {
+            drawn[i] = judged[k]
+            if judged[k].status == .stale {
+                addresses[answers[i].slot, default: []].append(VerdictPolicy.geoNetwork(of: answers[i].resolver).address)
+            }
         }
         for slot in addresses.keys.sorted() {
             let (geo, s) = await finder.geo(for: truths[slot], addresses: addresses[slot]!)
             out[slot].geo = geo
             stats += s
         }
-        for (i, a) in answers.enumerated() where out[a.slot].geo != nil { drawn[i] = nil }
+        if !addresses.isEmpty {
+            for i in answers.indices where out[answers[i].slot].geo != nil { drawn[i] = nil }
+        }
         return (out, stats, drawn)
     }
 }

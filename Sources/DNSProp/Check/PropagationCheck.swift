@@ -61,6 +61,10 @@ public struct PropagationCheck: Sendable {
     public func run(progress: (@Sendable (String) -> Void)? = nil) async -> PropagationReport {
         let started = WallClock.now()
         let registryLookup = startRegistryLookup()   // beside the DNS work, never in its way
+        // The parking signatures, decoded beside the queries: the diagnosis matches the TLD's
+        // delegation against them after the verdicts, and a differing answer would too.
+        let signatures = plan.signatures
+        Task.detached(priority: .utility) { _ = signatures.providers.isEmpty }
         progress?("establishing the truth")
         let iterative = IterativeResolver(engine: engine, options: plan.iteration, cache: plan.delegationCache)
         var truths = await establishTruth(iterative)
