@@ -188,9 +188,7 @@ struct CheckCommand: AsyncParsableCommand {
         switch format {
         case .table: Console.out(CheckReportTable(colour: !options.noColor && Console.useColour(fd: 1)).render(report))
         case .json:
-            let document = CheckReportJSON.document(report, outcome: outcome)
-            document.write(toFileDescriptor: 1, pretty: true, trailer: [0x0A])
-            KeptUntilExit.keep(document)
+            CheckReportJSON.write(report, outcome: outcome, toFileDescriptor: 1, trailer: [0x0A])
         case .ndjson: Console.out(CheckReportJSON.ndjsonLines(report, outcome: outcome).joined(separator: "\n") + "\n")
         case .csv: Console.out(CheckReportCSV.document(report))
         }

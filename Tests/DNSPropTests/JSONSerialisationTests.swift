@@ -210,6 +210,32 @@ struct JSONSerialisationTests {
         #expect(Array(lines.dropLast()) == reference)
     }
 
+    /// `check --format json` writes the results straight from the verdicts (no tree), and
+    /// the document's arrays of more than `JSONValue.parallelChunk` elements in chunks on
+    /// several threads: both must give the reference's bytes. 2,080 results: five chunks.
+    @Test func resultsWrittenStraightAndInParallelAreTheSameBytes() throws {
+        let small = try Self.report()
+        var questions = small.questions
+        for i in questions.indices { questions[i].verdicts = Array(repeating: questions[i].verdicts, count: 13).flatMap { $0 } }
+        let big = PropagationReport(startedAt: small.startedAt, finishedAt: small.finishedAt, names: small.names, questions: questions,
+                                    resolverCount: small.resolverCount, remoteError: nil, notes: small.notes)
+        #expect(big.verdicts.count == 2080)
+        for report in [small, big] {
+            for outcome in [VerdictPolicy.Outcome.converged, .notConverged] {
+                let doc = CheckReportJSON.document(report, outcome: outcome)
+                let reference = Reference.serialized(doc, pretty: true)
+                #expect(CheckReportJSON.prettyBytes(report, outcome: outcome) == Array(reference.utf8))
+                #expect(doc.serialized(pretty: true) == reference)
+                #expect(doc.serialized() == Reference.serialized(doc))
+            }
+        }
+        // No results at all: "[]", as the tree writes it.
+        let empty = PropagationReport(startedAt: 0, finishedAt: 0, names: small.names, questions: [], resolverCount: 0,
+                                      remoteError: nil, notes: [])
+        #expect(CheckReportJSON.prettyBytes(empty, outcome: .cannotTell)
+                == Array(Reference.serialized(CheckReportJSON.document(empty, outcome: .cannotTell), pretty: true).utf8))
+    }
+
     /// `check --format json` writes to its descriptor in pieces as the document is made.
     @Test func writtenToAFileInPiecesAsBefore() throws {
         let doc = CheckReportJSON.document(try Self.report(), outcome: .notConverged)

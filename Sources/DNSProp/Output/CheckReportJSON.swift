@@ -35,37 +35,39 @@ public enum CheckReportJSON {
     }
 
     public static func verdict(_ v: Verdict) -> JSONValue {
-        var pairs: [(String, JSONValue)] = []
-        pairs.reserveCapacity(32)
-        pairs += [
-            ("resolver", ResolverJSON.object(v.resolver)),
-            ("name", .string(v.name.text)),
-            ("type", .string(v.type.name)),
-            ("check", .string(v.isDelegationCheck ? "delegation" : "record")),
-            ("status", .string(v.status.rawValue)),
-            ("reason", .string(v.reason)),
-            ("answers", .array(v.answers.map { .string($0) })),
-            ("ttl", v.ttl.map { .int(Int($0)) } ?? .null),
-            ("expiresAt", v.expiresAt.map { .string(Timestamp.rfc3339($0)) } ?? .null),
-            ("latestAt", v.latestAt.map { .string(Timestamp.rfc3339($0)) } ?? .null),
-            ("latestBasis", .optional(v.latestBasis)),
-            ("followsStaleDelegation", v.followsStaleDelegation.map { .array($0.map { .string($0) }) } ?? .null),
-            ("deferredUntil", v.deferredUntil.map { .string(Timestamp.rfc3339($0)) } ?? .null),
-            ("rcode", .optional(v.rcode?.name)),
-            ("rttMs", v.rttMs.map { .double($0) } ?? .null),
-            ("site", JSONValue.optional(v.site)),
-            ("attempts", .int(v.attempts)),
-            ("transport", .string(v.transport.rawValue)),
-            ("retriedAfterServfail", .bool(v.retriedAfterServfail)),
-            ("parking", v.parking.map { .object([("provider", .string($0.provider)), ("kind", .string($0.kind)),
-                                                 ("indicator", .string($0.indicator))]) } ?? .null),
-            ("checkedAt", .string(Timestamp.rfc3339(v.checkedAt, fraction: true))),
-            ("servedPastExpiry", .bool(v.servedPastExpiry)),
-            ("purge", purge(v.purge)),
-            ("geo", GeoJSON.match(v.geo)),
-        ]
-        pairs += DNSSECReport.pairs(v)
-        return .object(pairs)
+        var pairs = JSONPairs(capacity: 32)
+        emitVerdict(v, into: &pairs)
+        return .object(pairs.pairs)
+    }
+
+    /// A RESULT object's members (docs/output-schema.md), for a tree or for bytes.
+    static func emitVerdict<E: JSONObjectEmitter>(_ v: Verdict, into e: inout E) {
+        e.member("resolver") { ResolverJSON.emit(v.resolver, into: &$0) }
+        e.member("name", string: v.name.text)
+        e.member("type", string: v.type.name)
+        e.member("check", string: v.isDelegationCheck ? "delegation" : "record")
+        e.member("status", string: v.status.rawValue)
+        e.member("reason", string: v.reason)
+        e.member("answers", strings: v.answers)
+        e.member("ttl", v.ttl.map { .int(Int($0)) } ?? .null)
+        e.member("expiresAt", string: v.expiresAt.map { Timestamp.rfc3339($0) })
+        e.member("latestAt", string: v.latestAt.map { Timestamp.rfc3339($0) })
+        e.member("latestBasis", string: v.latestBasis)
+        e.member("followsStaleDelegation", v.followsStaleDelegation.map { .array($0.map { .string($0) }) } ?? .null)
+        e.member("deferredUntil", string: v.deferredUntil.map { Timestamp.rfc3339($0) })
+        e.member("rcode", string: v.rcode?.name)
+        e.member("rttMs", v.rttMs.map { .double($0) } ?? .null)
+        e.member("site", string: v.site)
+        e.member("attempts", int: v.attempts)
+        e.member("transport", string: v.transport.rawValue)
+        e.member("retriedAfterServfail", bool: v.retriedAfterServfail)
+        e.member("parking", v.parking.map { .object([("provider", .string($0.provider)), ("kind", .string($0.kind)),
+                                                     ("indicator", .string($0.indicator))]) } ?? .null)
+        e.member("checkedAt", string: Timestamp.rfc3339(v.checkedAt, fraction: true))
+        e.member("servedPastExpiry", bool: v.servedPastExpiry)
+        e.member("purge", purge(v.purge))
+        e.member("geo", GeoJSON.match(v.geo))
+        DNSSECReport.emit(v, into: &e)
     }
 
     /// The summary and the decision `VerdictPolicy` drew from it (`outcome`), which
@@ -98,14 +100,77 @@ public enum CheckReportJSON {
     }
 
     public static func document(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> JSONValue {
-        .object([
+        .object(documentMembers(r, outcome: outcome, results: .array(results(r))))
+    }
+
+    /// `document(r, outcome:)` serialised with two-space indents (what `check --format json`
+    /// prints), written to `fd` in pieces as it is made; the results are written straight
+    /// from the verdicts, on every core, without a tree. False when a write failed.
+    @discardableResult
+    public static func write(_ r: PropagationReport, outcome: VerdictPolicy.Outcome, toFileDescriptor fd: Int32,
+                             trailer: [UInt8] = []) -> Bool {
+        let sink = JSONByteSink(capacity: JSONByteSink.piece, fd: fd)
+        write(r, outcome: outcome, to: sink)
+        trailer.withUnsafeBytes { sink.append($0) }
+        sink.flush()
+        return !sink.failed
+    }
+
+    /// The same bytes, in memory (tests compare them with `document(…).serialized(pretty: true)`).
+    static func prettyBytes(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> [UInt8] {
+        let sink = JSONByteSink(capacity: 1 << 16, fd: nil)
+        write(r, outcome: outcome, to: sink)
+        return sink.bytes
+    }
+
+    private static func write(_ r: PropagationReport, outcome: VerdictPolicy.Outcome, to sink: JSONByteSink) {
+        // The document's own members as JSONValue writes an object at depth 0; "results" in place.
+        sink.append(0x7B)
+        for (i, (key, value)) in documentMembers(r, outcome: outcome, results: .null).enumerated() {
+            if i > 0 { sink.append(0x2C) }
+            sink.newline(1)
+            JSONValue.writeString(key, to: sink)
+            sink.append(": ")
+            if key == "results" { writeResults(r, to: sink) } else { value.write(to: sink, pretty: true, indent: 1) }
+        }
+        sink.newline(0)
+        sink.append(0x7D)
+    }
+
+    /// The results array at depth 1: chunks of verdicts written on every core, in order.
+    private static func writeResults(_ r: PropagationReport, to sink: JSONByteSink) {
+        var all: [Verdict] = []
+        all.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
+        for q in r.questions { all += q.verdicts }
+        if all.isEmpty { sink.append("[]"); return }
+        sink.append(0x5B)
+        let chunk = JSONValue.parallelChunk
+        let pieces = stride(from: 0, to: all.count, by: chunk).map { $0 }.parallelMap(chunk: 1) { [all] from in
+            let piece = JSONByteSink(capacity: 1 << 16, fd: nil)
+            for i in from..<min(all.count, from + chunk) {
+                if i > 0 { piece.append(0x2C) }
+                piece.newline(2)
+                var object = JSONSinkObject(sink: piece, indent: 2)
+                object.begin()
+                emitVerdict(all[i], into: &object)
+                object.end()
+            }
+            return piece
+        }
+        for piece in pieces { sink.append(piece) }
+        sink.newline(1)
+        sink.append(0x5D)
+    }
+
+    static func documentMembers(_ r: PropagationReport, outcome: VerdictPolicy.Outcome, results: JSONValue) -> [(String, JSONValue)] {
+        [
             ("schemaVersion", .int(schemaVersion)),
             ("tool", .string("dnsprop \(DNSPropVersion.string)")),
             ("startedAt", .string(Timestamp.rfc3339(r.startedAt, fraction: true))),
             ("finishedAt", .string(Timestamp.rfc3339(r.finishedAt, fraction: true))),
             ("names", .array(r.names.map { .string($0.text) })),
             ("truth", .array(r.truths.map(truth))),
-            ("results", .array(results(r))),
+            ("results", results),
             ("notes", .array(r.notes.map { .string($0) })),
             ("walk", .object([("rootQueries", .int(r.iteration.rootQueries)), ("tldQueries", .int(r.iteration.tldQueries)),
                               ("authoritativeQueries", .int(r.iteration.authoritativeQueries)),
@@ -113,7 +178,7 @@ public enum CheckReportJSON {
                               ("cachedDelegations", .int(r.iteration.cachedDelegations))])),
             ("summary", summary(r.summary, outcome: outcome)),
             ("diagnosis", r.diagnosis.map(DiagnosisJSON.object) ?? .null),
-        ])
+        ]
     }
 
     /// NDJSON: one line per result, then one summary line (with the truth).

@@ -43,7 +43,14 @@ extension DNSSECReport {
 extension DNSSECReport {
     /// The verdict's DNSSEC fields in the RESULT object (docs/output-schema.md).
     static func pairs(_ v: Verdict) -> [(String, JSONValue)] {
-        let failure: JSONValue = v.dnssecFailure.map { json($0) } ?? .null
-        return [("authenticatedData", .bool(v.authenticatedData)), ("extendedErrors", json(v.extendedErrors)), ("dnssecFailure", failure)]
+        var pairs = JSONPairs(capacity: 3)
+        emit(v, into: &pairs)
+        return pairs.pairs
+    }
+
+    static func emit<E: JSONObjectEmitter>(_ v: Verdict, into e: inout E) {
+        e.member("authenticatedData", bool: v.authenticatedData)
+        e.member("extendedErrors", json(v.extendedErrors))
+        e.member("dnssecFailure", v.dnssecFailure.map { json($0) } ?? .null)
     }
 }

@@ -3,36 +3,43 @@ public enum ResolverJSON {
     public static let schemaVersion = 1
 
     public static func object(_ r: Resolver) -> JSONValue {
+        var pairs = JSONPairs(capacity: 11)
+        emit(r, into: &pairs)
+        return .object(pairs.pairs)
+    }
+
+    static func emit<E: JSONObjectEmitter>(_ r: Resolver, into e: inout E) {
         if let v = r.vantage {
-            return .object([
-                ("address", .optional(v.resolver)),
-                ("port", .int(53)),
-                ("family", .null),
-                ("operator", .optional(r.operatorName)),
-                ("country", .optional(v.country)),
-                ("continent", .optional(v.continent)),
-                ("location", .optional(v.city)),
-                ("tags", .array(v.tags.map { .string($0) })),
-                ("service", .string(VerdictPolicy.serviceKey(r))),
-                ("source", .string("globalping")),
-                ("vantage", .object([("network", .string(v.network)), ("asn", .optional(v.asn)),
-                                     ("provider", .optional(v.provider)), ("city", .optional(v.city)),
-                                     ("country", .optional(v.country))])),
-            ])
+            e.member("address", string: v.resolver)
+            e.member("port", int: 53)
+            e.member("family", .null)
+            e.member("operator", string: r.operatorName)
+            e.member("country", string: v.country)
+            e.member("continent", string: v.continent)
+            e.member("location", string: v.city)
+            e.member("tags", strings: v.tags)
+            e.member("service", string: VerdictPolicy.serviceKey(r))
+            e.member("source", string: "globalping")
+            e.member("vantage") { o in
+                o.member("network", string: v.network)
+                o.member("asn", .optional(v.asn))
+                o.member("provider", string: v.provider)
+                o.member("city", string: v.city)
+                o.member("country", string: v.country)
+            }
+            return
         }
-        return .object([
-            ("address", .string(r.address.ip.description)),
-            ("port", .int(Int(r.address.port))),
-            ("family", .string(r.address.ip.isIPv6 ? "ipv6" : "ipv4")),
-            ("operator", .optional(r.operatorName)),
-            ("country", .optional(r.countryCode)),
-            ("continent", .optional(r.continent?.rawValue)),
-            ("location", .optional(r.location)),
-            ("tags", .array(r.tags.sorted().map { .string($0.rawValue) })),
-            ("service", .string(r.service)),
-            ("source", .optional(r.source)),
-            ("vantage", .null),
-        ])
+        e.member("address", string: r.address.ip.description)
+        e.member("port", int: Int(r.address.port))
+        e.member("family", string: r.address.ip.isIPv6 ? "ipv6" : "ipv4")
+        e.member("operator", string: r.operatorName)
+        e.member("country", string: r.countryCode)
+        e.member("continent", string: r.continent?.rawValue)
+        e.member("location", string: r.location)
+        e.member("tags", strings: r.tags.sorted().map(\.rawValue))
+        e.member("service", string: r.service)
+        e.member("source", string: r.source)
+        e.member("vantage", .null)
     }
 
     /// `dnsprop resolvers list --format json`.
