@@ -93,10 +93,7 @@ public enum CheckReportJSON {
 
     /// Every verdict's object, question by question (the verdicts are not copied into a list first).
     static func results(_ r: PropagationReport) -> [JSONValue] {
-        var all: [Verdict] = []
-        all.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
-        for q in r.questions { all += q.verdicts }
-        return all.parallelMap(verdict)
+        r.verdicts.parallelMap(verdict)
     }
 
     public static func document(_ r: PropagationReport, outcome: VerdictPolicy.Outcome) -> JSONValue {
@@ -137,29 +134,15 @@ public enum CheckReportJSON {
         sink.append(0x7D)
     }
 
-    /// The results array at depth 1: chunks of verdicts written on every core, in order.
+    /// The results array at depth 1, each RESULT object written from its verdict.
     private static func writeResults(_ r: PropagationReport, to sink: JSONByteSink) {
-        var all: [Verdict] = []
-        all.reserveCapacity(r.questions.reduce(0) { $0 + $1.verdicts.count })
-        for q in r.questions { all += q.verdicts }
-        if all.isEmpty { sink.append("[]"); return }
-        sink.append(0x5B)
-        let chunk = JSONValue.parallelChunk
-        let pieces = stride(from: 0, to: all.count, by: chunk).map { $0 }.parallelMap(chunk: 1) { [all] from in
-            let piece = JSONByteSink(capacity: 1 << 16, fd: nil)
-            for i in from..<min(all.count, from + chunk) {
-                if i > 0 { piece.append(0x2C) }
-                piece.newline(2)
-                var object = JSONSinkObject(sink: piece, indent: 2)
-                object.begin()
-                emitVerdict(all[i], into: &object)
-                object.end()
-            }
-            return piece
+        let all = r.verdicts
+        JSONValue.writeArray(count: all.count, to: sink, pretty: true, indent: 1) { i, piece in
+            var object = JSONSinkObject(sink: piece, indent: 2)
+            object.begin()
+            emitVerdict(all[i], into: &object)
+            object.end()
         }
-        for piece in pieces { sink.append(piece) }
-        sink.newline(1)
-        sink.append(0x5D)
     }
 
     static func documentMembers(_ r: PropagationReport, outcome: VerdictPolicy.Outcome, results: JSONValue) -> [(String, JSONValue)] {

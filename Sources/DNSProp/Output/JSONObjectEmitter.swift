@@ -89,15 +89,9 @@ struct JSONSinkObject: JSONObjectEmitter {
 
     mutating func member(_ key: StaticString, strings: [String]) {
         self.key(key)
-        if strings.isEmpty { sink.append("[]"); return }
-        sink.append(0x5B)
-        for (i, s) in strings.enumerated() {
-            if i > 0 { sink.append(0x2C) }
-            sink.newline(indent + 2)
-            JSONValue.writeString(s, to: sink)
+        JSONValue.writeArray(count: strings.count, to: sink, pretty: true, indent: indent + 1) { i, sink in
+            JSONValue.writeString(strings[i], to: sink)
         }
-        sink.newline(indent + 1)
-        sink.append(0x5D)
     }
 
     mutating func member(_ key: StaticString, object body: (inout JSONSinkObject) -> Void) {

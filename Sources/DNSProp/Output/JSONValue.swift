@@ -61,13 +61,6 @@ public enum JSONValue: Hashable, Sendable {
         return !sink.failed
     }
 
-    /// Appends the serialised form to `out` as UTF-8; `indent` is the depth the value sits at.
-    public func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
-        let sink = JSONByteSink(capacity: 256, fd: nil)
-        write(to: sink, pretty: pretty, indent: indent)
-        out += sink.bytes
-    }
-
     func write(to out: JSONByteSink, pretty: Bool, indent: Int) {
         switch self {
         case .null: out.append("null")
@@ -77,34 +70,9 @@ public enum JSONValue: Hashable, Sendable {
         case .string(let s): Self.writeString(s, to: out)
         case .raw(let json): out.append(json)
         case .array(let items):
-            if items.isEmpty { out.append("[]"); return }
-            out.append(0x5B)
-            if items.count > Self.parallelChunk {
-                // A check's thousands of results: serialised on every core, a chunk each,
-                // and written in order (the same bytes as one after another).
-                let pieces = stride(from: 0, to: items.count, by: Self.parallelChunk).map { $0 }.parallelMap(chunk: 1) { from in
-                    let piece = JSONByteSink(capacity: 1 << 16, fd: nil)
-                    for i in from..<Swift.min(items.count, from + Self.parallelChunk) {
-                        if i > 0 { piece.append(0x2C) }
-                        if pretty { piece.newline(indent + 1) }
-                        items[i].write(to: piece, pretty: pretty, indent: indent + 1)
-                    }
-                    return piece
-                }
-                for piece in pieces { out.append(piece) }
-                if pretty { out.newline(indent) }
-                out.append(0x5D)
-                return
+            Self.writeArray(count: items.count, to: out, pretty: pretty, indent: indent) { i, sink in
+                items[i].write(to: sink, pretty: pretty, indent: indent + 1)
             }
-            items.withUnsafeBufferPointer { items in
-                for i in items.indices {
-                    if i > 0 { out.append(0x2C) }
-                    if pretty { out.newline(indent + 1) }
-                    items[i].write(to: out, pretty: pretty, indent: indent + 1)
-                }
-            }
-            if pretty { out.newline(indent) }
-            out.append(0x5D)
         case .object(let pairs):
             if pairs.isEmpty { out.append("{}"); return }
             out.append(0x7B)
@@ -125,6 +93,35 @@ public enum JSONValue: Hashable, Sendable {
     /// Decimal digits, as `String(i)` writes them.
     /// Arrays longer than this are serialised in chunks of this many elements, in parallel.
     static let parallelChunk = 512
+
+    /// `[`, the `count` elements that `element(i, sink)` writes at depth `indent + 1`, and `]`,
+    /// as an array at depth `indent` is serialised. Over `parallelChunk` elements (a check's
+    /// thousands of results), chunks are written on every core into sinks of their own and
+    /// joined in order: the same bytes as one after another.
+    static func writeArray(count: Int, to out: JSONByteSink, pretty: Bool, indent: Int,
+                           element: @Sendable (Int, JSONByteSink) -> Void) {
+        if count == 0 { out.append("[]"); return }
+        @Sendable func write(_ range: Range<Int>, to sink: JSONByteSink) {
+            for i in range {
+                if i > 0 { sink.append(0x2C) }
+                if pretty { sink.newline(indent + 1) }
+                element(i, sink)
+            }
+        }
+        out.append(0x5B)
+        if count > parallelChunk {
+            let pieces = stride(from: 0, to: count, by: parallelChunk).map { $0 }.parallelMap(chunk: 1) { from in
+                let piece = JSONByteSink(capacity: 1 << 16, fd: nil)
+                write(from..<Swift.min(count, from + parallelChunk), to: piece)
+                return piece
+            }
+            for piece in pieces { out.append(piece) }
+        } else {
+            write(0..<count, to: out)
+        }
+        if pretty { out.newline(indent) }
+        out.append(0x5D)
+    }
 
     static func writeInt(_ i: Int, to out: JSONByteSink) {
         if i < 0 {
