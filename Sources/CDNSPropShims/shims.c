@@ -66,52 +66,6 @@ int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
     return n;
 }
 
-/* An error another datagram left on the socket (Linux reports a queued ICMP error on the
-   socket's next send, whoever it is for): the send did not happen and may be made again. */
-static int may_be_pending_error(int e) {
-    return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN
-        || e == ENETDOWN || e == EPROTO || e == EMSGSIZE || e == ECONNRESET;
-}
-
-unsigned CDNSPropShims_send_many(int fd, const void *bytes, const unsigned *offsets, const unsigned *lengths,
-                                 const struct sockaddr_storage *destinations, const unsigned *destination_lengths,
-                                 unsigned count, int *error, unsigned *repeated) {
-    struct mmsghdr msgs[64];
-    struct iovec iov[64];
-    if (count > 64) count = 64;
-    memset(msgs, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        iov[i].iov_base = (char *)bytes + offsets[i];
-        iov[i].iov_len = lengths[i];
-        msgs[i].msg_hdr.msg_name = (void *)&destinations[i];
-        msgs[i].msg_hdr.msg_namelen = destination_lengths[i];
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    unsigned sent = 0, again = 0;
-    *error = 0;
-    while (sent < count) {
-        int n = sendmmsg(fd, msgs + sent, count - sent, MSG_DONTWAIT);
-        if (n > 0) {
-            /* A short count: the next datagram failed and its error was dropped (a pending
-               error is consumed by the failing call). Carry on from it. */
-            sent += (unsigned)n;
-            again = 0;
-            continue;
-        }
-        int e = n < 0 ? errno : EAGAIN;
-        if (e == EINTR) continue;
-        if (may_be_pending_error(e) && again < 4) {
-            again++;
-            (*repeated)++;
-            continue;
-        }
-        *error = e;
-        break;
-    }
-    return sent;
-}
-
 int CDNSPropShims_tune_malloc(int top_pad) {
     return mallopt(M_TOP_PAD, top_pad);
 }

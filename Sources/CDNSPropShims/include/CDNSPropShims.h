@@ -35,16 +35,6 @@ int CDNSPropShims_error_watch_ready(int watch, uint64_t *tokens, int max);
 int CDNSPropShims_recv_many(int fd, void *buffers, size_t slot, unsigned count,
                             struct sockaddr_storage *sources, unsigned *lengths, unsigned char *truncated);
 
-/* sendmmsg(2) of `count` (at most 64) datagrams from one socket: datagram i is `lengths[i]`
-   bytes at `bytes + offsets[i]`, sent to `destinations[i]` (`destination_lengths[i]` long).
-   A send that fails with an error that may be another datagram's (a queued ICMP error,
-   which Linux reports on the socket's next send) is made again, at most 4 times in a row,
-   each repetition counted in `*repeated`. Returns how many datagrams went, from the first;
-   when fewer than `count`, `*error` is the errno of the one that did not (0 otherwise). */
-unsigned CDNSPropShims_send_many(int fd, const void *bytes, const unsigned *offsets, const unsigned *lengths,
-                                 const struct sockaddr_storage *destinations, const unsigned *destination_lengths,
-                                 unsigned count, int *error, unsigned *repeated);
-
 /* mallopt(3), which Glibc's Swift module does not export: `top_pad` bytes of padding
    (M_TOP_PAD) when a heap grows or a thread's arena is made. Returns 1 when it was taken. */
 int CDNSPropShims_tune_malloc(int top_pad);

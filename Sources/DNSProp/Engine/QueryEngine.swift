@@ -16,9 +16,8 @@ final class InFlightQuery: @unchecked Sendable {
     var firstSentAt: UInt64 = 0
     /// Bumped whenever a deadline is set; older deadlines are then ignored.
     var generation = 0
-    /// Every UDP attempt: an answer to an earlier attempt is still accepted. `sentAt` is when
-    /// it was handed over for sending; `stamp` says when its batch really went.
-    var sends: [(socket: UDPSocket, id: UInt16, sentAt: UInt64, stamp: SendStamp)] = []
+    /// Every UDP attempt: an answer to an earlier attempt is still accepted.
+    var sends: [(socket: UDPSocket, id: UInt16, sentAt: UInt64)] = []
     var tcp: (connection: TCPConnection, id: UInt16, sentAt: UInt64)?
     var tcpRetried = false
     var dropped = 0
@@ -59,9 +58,6 @@ final class QueryBatch: @unchecked Sendable {   // confined to the engine's queu
 /// - One serial queue owns all mutable state; sockets are read by
 ///   `DispatchSourceRead`s on it; one repeating timer drives every timeout,
 ///   retry and rate limit (a deadline heap, not a timer per query).
-/// - Datagrams are sent by a second serial queue, in batches per socket with
-///   `sendmmsg` (`OutgoingBatch`): the engine's queue records each attempt and
-///   goes on reading answers while the kernel delivers the batch.
 /// - A response is accepted only from the address and port the query went to,
 ///   on the socket it left from, with the same ID, QR set and the same question
 ///   (name case-insensitive, type, class). Anything else is counted and dropped.
@@ -73,7 +69,7 @@ final class QueryBatch: @unchecked Sendable {   // confined to the engine's queu
 /// and queues the details (the datagram's destination and first bytes) on the
 /// error queue (IP_RECVERR). The engine never takes the errno of a call as the
 /// verdict of the query making it: it reads the error queue and gives each
-/// error to the query with that socket, destination and ID; a send that
+/// error to the query with that socket, destination and ID; a `sendto` that
 /// failed that way is made again (the datagram was not sent).
 ///
 /// **Timeouts follow the network.** Each attempt waits a retransmission timeout
@@ -133,11 +129,8 @@ public final class QueryEngine: @unchecked Sendable {
     private var receiveTruncated: UnsafeMutablePointer<UInt8>
     /// The first bytes of a datagram an ICMP error is about (its ID is all the engine needs).
     private var errorBuffer: UnsafeMutableRawBufferPointer
-    /// Datagrams are sent from here, in batches (see `OutgoingBatch`), while the engine's
-    /// queue goes on reading answers.
-    private let sendQueue = DispatchQueue(label: "dnsprop.engine.send")
-    /// The batch being filled for each socket (by socket index), handed over at the end of a pump.
-    private var filling: [Int: OutgoingBatch] = [:]
+    /// Where each outgoing query is assembled (the template with its ID).
+    private var sendBuffer: UnsafeMutableRawBufferPointer
 
     private struct UDPKey: Hashable {
         var socket: Int
@@ -183,6 +176,7 @@ public final class QueryEngine: @unchecked Sendable {
         receiveLengths = .allocate(capacity: Self.receiveSlots)
         receiveTruncated = .allocate(capacity: Self.receiveSlots)
         errorBuffer = .allocate(byteCount: 512, alignment: 16)
+        sendBuffer = .allocate(byteCount: 65536, alignment: 16)
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.setEventHandler { [weak self] in self?.tick() }
         timer.schedule(deadline: .distantFuture, repeating: .never)
@@ -201,8 +195,7 @@ public final class QueryEngine: @unchecked Sendable {
 
     deinit {
         // Sources hold only weak references to the engine, so they may outlive it briefly;
-        // cancel them so that their descriptors close, once no batch is being sent on them.
-        sendQueue.sync {}
+        // cancel them so that their descriptors close.
         timer?.cancel()
         errorWatchSource?.cancel()
         for s in socketsByIndex.values { s.invalidate() }
@@ -213,6 +206,7 @@ public final class QueryEngine: @unchecked Sendable {
         receiveLengths.deallocate()
         receiveTruncated.deallocate()
         errorBuffer.deallocate()
+        sendBuffer.deallocate()
     }
 
     /// Counters since the engine was made.
@@ -258,8 +252,6 @@ public final class QueryEngine: @unchecked Sendable {
     public func shutdown() {
         queue.sync {
             isShutDown = true
-            filling.removeAll()
-            sendQueue.sync {}   // no batch is being sent when the sockets close
             let cancelled = TransportError.system(call: "query", errno: ECANCELED, message: "engine shut down")
             for (_, st) in servers {
                 for q in st.retries[st.retriesHead...] where !q.done { finish(q, .failure(cancelled), transport: .udp, rtt: nil) }
@@ -486,8 +478,6 @@ public final class QueryEngine: @unchecked Sendable {
         let mainLimit = min(configuration.maxInFlight, max(1, Int(batchWindow)))
         pumpRing(lane: .main, limit: mainLimit, now: now)
         pumpRing(lane: .unresponsive, limit: max(1, configuration.maxInFlight), now: now)
-        for batch in filling.values { handOver(batch) }
-        filling.removeAll(keepingCapacity: true)
     }
 
     // The rings are read and written through these short accesses only: sending can finish
@@ -627,7 +617,7 @@ public final class QueryEngine: @unchecked Sendable {
         if configuration.renewSocketAfter > 0 && socket.queriesSent >= configuration.renewSocketAfter,
            let fresh = try? makeSocket(family: family) {
             socket.retired = true
-            closeIfIdle(socket)
+            if socket.pending == 0 { closeSocket(socket) }
             sockets[family]![slot] = fresh
             stats.socketRenewals += 1
             socket = fresh
@@ -635,9 +625,6 @@ public final class QueryEngine: @unchecked Sendable {
         return .success(socket)
     }
 
-    /// Takes the next attempt of `q`: picks its socket and ID, records it as sent (its
-    /// answer is accepted from now on) and adds its datagram to the socket's batch, which
-    /// goes at the end of the pump, or at once when full.
     private func sendAttempt(_ q: InFlightQuery) {
         let server = q.request.server
         let socket: UDPSocket
@@ -647,18 +634,37 @@ public final class QueryEngine: @unchecked Sendable {
         }
         var id = ids.nextID()
         while pendingUDP[UDPKey(socket: socket.index, server: server, id: id)] != nil { id = ids.nextID() }
-        let batch: OutgoingBatch
-        if let open = filling[socket.index] {
-            batch = open
-        } else {
-            batch = OutgoingBatch(socket: socket)
-            filling[socket.index] = batch
+        var repeats = 0
+        while true {
+            let error = socket.send(template: q.request.query.wire, id: id, to: server, scratch: sendBuffer)
+            switch error {
+            case 0, EAGAIN, EWOULDBLOCK, ENOBUFS, EINTR:
+                // A datagram the kernel could not queue is a lost datagram: the retry covers it.
+                break
+            case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN, EPROTO, EMSGSIZE, ECONNRESET:
+                // Possibly an error pending from an earlier datagram of this socket (Linux gives
+                // it to the next call, and does not send this one). Give every queued error to its
+                // own query, then try again; the same error twice with nothing queued is ours.
+                let queued = drainErrorQueue(socket)
+                if q.done { return }   // the pending error was this query's own (an earlier attempt)
+                if repeats < 4 && (error == ECONNREFUSED || error == ECONNRESET || queued > 0 || repeats == 0) {
+                    repeats += 1
+                    stats.sendsRepeatedAfterPendingError += 1
+                    continue
+                }
+                let failure: TransportError = error == ECONNREFUSED ? .connectionRefused(.udp) : .unreachable(errnoText(error))
+                finish(q, .failure(failure), transport: .udp, rtt: nil)
+                return
+            default:
+                finish(q, .failure(.unreachable(errnoText(error))), transport: .udp, rtt: nil)
+                return
+            }
+            break
         }
-        batch.append(q, id: id, template: q.request.query.wire, to: server)
         let now = MonotonicClock.now()
         q.attempts += 1
         if q.attempts == 1 { q.firstSentAt = now }
-        q.sends.append((socket, id, now, batch.stamp))
+        q.sends.append((socket, id, now))
         socket.queriesSent += 1
         socket.pending += 1
         pendingUDP[UDPKey(socket: socket.index, server: server, id: id)] = q
@@ -666,80 +672,6 @@ public final class QueryEngine: @unchecked Sendable {
         if q.attempts > 1 { stats.retransmissions += 1 }
         q.generation += 1
         scheduleUDPDeadline(q, sentAt: now, now: now)
-        if batch.isFull {
-            filling[socket.index] = nil
-            handOver(batch)
-        }
-    }
-
-    /// Gives a batch to the sending queue; it comes back to `sent(_:)` on the engine's queue.
-    private func handOver(_ batch: OutgoingBatch) {
-        guard !isShutDown else { return }
-        batch.socket.batchesOut += 1
-        let engineQueue = queue
-        sendQueue.async { [weak self] in
-            batch.transmit()
-            engineQueue.async { [weak self] in self?.sent(batch) }
-        }
-    }
-
-    /// A batch is back from the sending queue. A datagram that did not go fails its query
-    /// (after the errors queued on the socket have gone to their own queries) or, when the
-    /// kernel had no room for it, is a lost datagram that the query's retry covers; the
-    /// datagrams after it go in a new batch.
-    private func sent(_ batch: OutgoingBatch) {
-        let socket = batch.socket
-        socket.batchesOut -= 1
-        stats.sendsRepeatedAfterPendingError += batch.repeatedAfterPendingError
-        if batch.sent < batch.count && !isShutDown {
-            let (q, id) = batch.attempts[batch.sent]
-            let error = batch.error
-            switch error {
-            case EAGAIN, EWOULDBLOCK, ENOBUFS, EINTR:
-                break   // lost: the retry covers it
-            default:
-                // The sending queue made it again after errors that may have been another
-                // datagram's; give the queued ones to their queries: what is left is its own.
-                drainErrorQueue(socket)
-                if !q.done {
-                    unsend(q, id: id, socket: socket)
-                    let failure: TransportError = error == ECONNREFUSED ? .connectionRefused(.udp) : .unreachable(errnoText(error))
-                    finish(q, .failure(failure), transport: .udp, rtt: nil)
-                }
-            }
-            let rest = batch.attempts[(batch.sent + 1)...].filter { !$0.query.done }
-            if !rest.isEmpty {
-                let again = OutgoingBatch(socket: socket)
-                for (q, id) in rest {
-                    again.append(q, id: id, template: q.request.query.wire, to: q.request.server)
-                    if let k = q.sends.lastIndex(where: { $0.socket === socket && $0.id == id }) {
-                        q.sends[k].stamp = again.stamp
-                    }
-                }
-                handOver(again)
-            }
-        }
-        closeIfIdle(socket)
-        pump()
-    }
-
-    /// Takes back the record of an attempt whose datagram never went.
-    private func unsend(_ q: InFlightQuery, id: UInt16, socket: UDPSocket) {
-        guard let k = q.sends.lastIndex(where: { $0.socket === socket && $0.id == id }) else { return }
-        q.sends.remove(at: k)
-        if pendingUDP.removeValue(forKey: UDPKey(socket: socket.index, server: q.request.server, id: id)) != nil {
-            socket.pending -= 1
-        }
-        q.attempts -= 1
-        stats.queriesSent -= 1
-        if q.attempts >= 1 { stats.retransmissions -= 1 }
-    }
-
-    /// Closes a socket that takes no new queries once nothing is awaited on it or being sent from it.
-    private func closeIfIdle(_ socket: UDPSocket) {
-        if socket.retired && socket.pending == 0 && socket.batchesOut == 0 && socketsByIndex[socket.index] === socket {
-            closeSocket(socket)
-        }
     }
 
     private func drain(_ socket: UDPSocket) {
@@ -831,10 +763,7 @@ public final class QueryEngine: @unchecked Sendable {
         }
         let now = MonotonicClock.now()
         var sentAt = now
-        for send in q.sends where send.socket === socket && send.id == id {
-            // When its batch went (handed over before, and answered after).
-            sentAt = send.stamp.sentAt.map { min(now, max(send.sentAt, $0)) } ?? send.sentAt
-        }
+        for send in q.sends where send.socket === socket && send.id == id { sentAt = send.sentAt }
         if q.sends.count > 1 && q.sends.last!.id != id { stats.lateAnswers += 1 }
         let rtt = Double(now - sentAt) / 1e9
         answered(q.server, rtt: rtt)
@@ -884,13 +813,12 @@ public final class QueryEngine: @unchecked Sendable {
         for send in q.sends {
             if pendingUDP.removeValue(forKey: UDPKey(socket: send.socket.index, server: q.request.server, id: send.id)) != nil {
                 send.socket.pending -= 1
-                closeIfIdle(send.socket)
+                if send.socket.retired && send.socket.pending == 0 { closeSocket(send.socket) }
             }
         }
         q.sends.removeAll()
         if let own = q.ownSocket, own.pending == 0 {
-            // Retired from the start: closed here, or when its last batch is back.
-            closeIfIdle(own)
+            closeSocket(own)
             q.ownSocket = nil
         }
     }

@@ -22,8 +22,6 @@ final class UDPSocket: @unchecked Sendable {
     var retired = false
     /// Opened for one query (counted against `maxFreshSockets`).
     var isFresh = false
-    /// Batches of its datagrams with the sending queue: it stays open until they are back.
-    var batchesOut = 0
 
     init(family: Int32, index: Int) throws(TransportError) {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -67,6 +65,18 @@ final class UDPSocket: @unchecked Sendable {
         source.setCancelHandler { Glibc.close(fd) }
         source.activate()
         self.source = source
+    }
+
+    /// Sends `template` with `id` in its first two bytes, assembled in `scratch` (no
+    /// allocation per query); returns 0 or the errno.
+    func send(template: [UInt8], id: UInt16, to server: ServerAddress, scratch: UnsafeMutableRawBufferPointer) -> Int32 {
+        let count = min(template.count, scratch.count)
+        guard count >= 2 else { return EINVAL }
+        template.withUnsafeBytes { scratch.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        scratch[0] = UInt8(id >> 8)
+        scratch[1] = UInt8(id & 0xFF)
+        let n = server.withSockAddr { sendto(fd, scratch.baseAddress, count, 0, $0, $1) }
+        return n < 0 ? errno : 0
     }
 
     /// One entry of the error queue: where the datagram that caused it was sent, its first
