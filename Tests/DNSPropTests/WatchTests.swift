@@ -21,6 +21,24 @@ struct WatchTests {
                                  resolverCount: 2)
     }
 
+    @Test func currentResolversAreThoseWithEveryResultCurrent() {
+        // r1 current for A, stale for AAAA; r2 current for both; r3 parked; r4 never seen.
+        let r3 = Resolver(address: try! ServerAddress(parsing: "192.0.2.3"), operatorName: nil)
+        let r4 = try! ServerAddress(parsing: "192.0.2.4")
+        var aaaa = Self.verdict(Self.r1, .stale, at: 1000)
+        aaaa.question = CheckQuestion(name: try! DomainName("victim.com"), type: .aaaa)
+        var aaaaCurrent = Self.verdict(Self.r2, .current, at: 1000)
+        aaaaCurrent.question = aaaa.question
+        var state = WatchState(started: 1000)
+        state.update(with: Self.report([Self.verdict(Self.r1, .current, at: 1000), aaaa, Self.verdict(Self.r2, .current, at: 1000),
+                                        aaaaCurrent, Self.verdict(r3, .parked, at: 1000)], at: 1000))
+        #expect(state.currentResolvers() == [Self.r2.address])
+        for address in [Self.r1.address, Self.r2.address, r3.address, r4] {
+            #expect(state.isResolverCurrent(address) == state.currentResolvers().contains(address), "\(address)")
+        }
+        #expect(!state.isResolverCurrent(r4))   // no results: not current
+    }
+
     @Test func changesFlipsAndTimeline() {
         var state = WatchState(started: 1000)
         let first = state.update(with: Self.report([Self.verdict(Self.r1, .parked, at: 1000, ttl: 30), Self.verdict(Self.r2, .current, at: 1000)], at: 1000))

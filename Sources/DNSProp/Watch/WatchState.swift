@@ -54,7 +54,7 @@ public struct WatchState: Sendable {
     public mutating func update(with report: PropagationReport) -> [Change] {
         round += 1
         var changes: [Change] = []
-        let wasCurrent = Set(resolvers.keys.filter { isResolverCurrent($0) })
+        let wasCurrent = currentResolvers()
         let adjusted = report.mapVerdicts { VerdictPolicy.carryingHistory($0, previous: entries[Self.key($0)]?.verdict) }
         for v in adjusted.verdicts {
             let k = Self.key(v)
@@ -84,8 +84,10 @@ public struct WatchState: Sendable {
             guard !open.isEmpty else { continue }
             predicted[standing.resolver.address] = (open.compactMap(\.expiresAt).max(), open.compactMap { $0.latestAt ?? $0.expiresAt }.max())
         }
-        for address in resolvers.keys where !wasCurrent.contains(address) && isResolverCurrent(address) && round > 1 {
-            becameCurrent[address] = (report.finishedAt, round)
+        if round > 1 {
+            for address in currentResolvers() where !wasCurrent.contains(address) {
+                becameCurrent[address] = (report.finishedAt, round)
+            }
         }
         switch adjusted.outcome(minCurrent: nil) {
         case .cannotTell where adjusted.summary.answeringVerdicts == 0:
@@ -105,9 +107,28 @@ public struct WatchState: Sendable {
         return changes
     }
 
+    /// Every result of the resolver is current (and it has some). One pass over the entries:
+    /// to ask this of every resolver, use `currentResolvers()`.
     public func isResolverCurrent(_ address: ServerAddress) -> Bool {
-        let mine = entries.filter { $0.key.resolver == address }
-        return !mine.isEmpty && mine.values.allSatisfy { $0.verdict.status == .current }
+        var any = false
+        for (key, entry) in entries where key.resolver == address {
+            if entry.verdict.status != .current { return false }
+            any = true
+        }
+        return any
+    }
+
+    /// The resolvers whose every result is current, in one pass over the entries (asking
+    /// `isResolverCurrent` of each resolver took a pass per resolver: with 3,000 resolvers,
+    /// a quarter of a watch round's CPU).
+    public func currentResolvers() -> Set<ServerAddress> {
+        var seen = Set<ServerAddress>(minimumCapacity: resolvers.count)
+        var notCurrent = Set<ServerAddress>()
+        for (key, entry) in entries {
+            seen.insert(key.resolver)
+            if entry.verdict.status != .current { notCurrent.insert(key.resolver) }
+        }
+        return seen.subtracting(notCurrent)
     }
 
     public struct Row: Sendable {
