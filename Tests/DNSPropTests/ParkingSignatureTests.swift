@@ -27,6 +27,17 @@ struct ParkingSignatureTests {
         #expect(m(.soa, "ns1.sedoparking.com.", "hostmaster.sedo.de.", "1", "2", "3", "4", "5")?.provider == "Sedo")
     }
 
+    @Test func recordsNoSignatureCanMatchAreSkippedNotFatal() {
+        let mx = ResourceRecord(owner: "victim.com.", type: .mx, ttl: 1, rdataFields: ["10", "mx.sedoparking.com."])
+        let parkedA = ResourceRecord(owner: "victim.com.", type: .a, ttl: 1, rdataFields: ["91.195.240.5"])
+        let badA = ResourceRecord(owner: "victim.com.", type: .a, ttl: 1, rdataFields: ["not-an-address"])
+        #expect(sigs.match([mx]) == nil)
+        #expect(sigs.match(mx) == nil)
+        #expect(sigs.match([mx, badA, parkedA])?.provider == "Sedo")
+        #expect(sigs.match(parkedA) == sigs.match([parkedA]))
+        #expect(sigs.match([badA]) == nil)
+    }
+
     @Test func falsePositiveTrapsDoNotMatch() {
         func m(_ type: RecordType, _ data: String) -> ParkingSignatures.Match? {
             sigs.match([ResourceRecord(owner: "victim.com.", type: type, ttl: 1, rdataFields: [data])])

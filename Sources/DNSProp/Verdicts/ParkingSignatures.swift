@@ -35,9 +35,17 @@ public struct ParkingSignatures: Sendable {
         }
         public var description: String { pattern }
 
-        public func matches(_ name: String) -> Bool {
+        public func matches(_ name: String) -> Bool { matches(normalized: Self.normalize(name)) }
+
+        /// Lower case, with the final dot: the form patterns are kept in.
+        static func normalize(_ name: String) -> String {
             var n = name.lowercased()
             if !n.hasSuffix(".") { n += "." }
+            return n
+        }
+
+        /// `n` already normalised (`normalize`).
+        func matches(normalized n: String) -> Bool {
             if parts.count == 1 { return n == pattern }
             var rest = Substring(n)
             guard rest.hasPrefix(parts[0]) else { return false }
@@ -155,51 +163,84 @@ public struct ParkingSignatures: Sendable {
         ParkingSignatures(providers: other.providers + providers)
     }
 
+    /// What of a record the signatures look at, worked out once per record rather than
+    /// once per provider: the NS or CNAME target or the SOA contact, normalised, or the
+    /// address. nil for a record no signature can match (MX, TXT, …).
+    private struct Candidate {
+        let record: ResourceRecord
+        let name: String?
+        let address: IPAddress?
+
+        init?(_ r: ResourceRecord) {
+            record = r
+            switch r.type {
+            case .ns, .cname:
+                name = NamePattern.normalize(r.rdata)
+                address = nil
+            case .soa:
+                guard r.rdataFields.count >= 2 else { return nil }
+                name = NamePattern.normalize(r.rdataFields[1])
+                address = nil
+            case .a, .aaaa:
+                guard let ip = IPAddress(r.rdata) else { return nil }
+                name = nil
+                address = ip
+            default:
+                return nil
+            }
+        }
+    }
+
     /// The first signature that one record matches. An ambiguous NS pattern
     /// matches only when `secondIndicator` (another record of the answer matched
     /// the same provider) is true.
     public func match(_ record: ResourceRecord) -> Match? {
+        guard let c = Candidate(record) else { return nil }
         for p in providers {
-            if let m = match(record, p, allowAmbiguous: false) { return m }
+            if let m = match(c, p, allowAmbiguous: false) { return m }
         }
         return nil
     }
 
     /// All providers matched by any of the records; ambiguous NS count only beside another indicator.
     public func match(_ records: [ResourceRecord]) -> Match? {
+        let candidates = records.compactMap(Candidate.init)
+        guard !candidates.isEmpty else { return nil }
         for p in providers {
-            let strong = records.compactMap { match($0, p, allowAmbiguous: false) }
-            if let first = strong.first { return first }
+            for c in candidates {
+                if let m = match(c, p, allowAmbiguous: false) { return m }
+            }
         }
         for p in providers where !p.ambiguousNS.isEmpty {
-            let weak = records.compactMap { match($0, p, allowAmbiguous: true) }
+            let weak = candidates.compactMap { match($0, p, allowAmbiguous: true) }
             if weak.count >= 2, Set(weak.map(\.indicator)).count >= 2 { return weak[0] }
         }
         return nil
     }
 
-    private func match(_ r: ResourceRecord, _ p: Provider, allowAmbiguous: Bool) -> Match? {
+    private func match(_ c: Candidate, _ p: Provider, allowAmbiguous: Bool) -> Match? {
+        let r = c.record
         switch r.type {
         case .ns:
-            for pattern in p.ns where pattern.matches(r.rdata) {
+            guard let name = c.name else { return nil }
+            for pattern in p.ns where pattern.matches(normalized: name) {
                 if p.ambiguousNS.contains(pattern.pattern) && !allowAmbiguous { continue }
                 return Match(provider: p.name, kind: p.kind, indicator: "NS \(r.rdata.lowercased())")
             }
         case .cname:
-            for pattern in p.cname where pattern.matches(r.rdata) {
+            guard let name = c.name else { return nil }
+            for pattern in p.cname where pattern.matches(normalized: name) {
                 return Match(provider: p.name, kind: p.kind, indicator: "CNAME \(r.rdata.lowercased())")
             }
         case .a, .aaaa:
-            if let ip = IPAddress(r.rdata) {
-                for (net, len) in p.networks where ip.isIn(network: net, prefixLength: len) {
-                    return Match(provider: p.name, kind: p.kind, indicator: "\(r.type) \(ip) in \(net)/\(len)")
-                }
+            guard let ip = c.address else { return nil }
+            for (net, len) in p.networks where ip.isIn(network: net, prefixLength: len) {
+                return Match(provider: p.name, kind: p.kind, indicator: "\(r.type) \(ip) in \(net)/\(len)")
             }
         case .soa:
-            if r.rdataFields.count >= 2 {
-                for pattern in p.soaRname where pattern.matches(r.rdataFields[1]) {
-                    return Match(provider: p.name, kind: p.kind, indicator: "SOA contact \(r.rdataFields[1].lowercased())")
-                }
+            guard let name = c.name else { return nil }
+            for pattern in p.soaRname where pattern.matches(normalized: name) {
+                return Match(provider: p.name, kind: p.kind, indicator: "SOA contact \(r.rdataFields[1].lowercased())")
             }
         default:
             break
