@@ -196,8 +196,9 @@ public struct ParkingSignatures: Sendable {
     /// the same provider) is true.
     public func match(_ record: ResourceRecord) -> Match? {
         guard let c = Candidate(record) else { return nil }
-        for p in providers {
-            if let m = match(c, p, allowAmbiguous: false) { return m }
+        let list = providers
+        for i in list.indices {
+            if let m = match(c, list, i, allowAmbiguous: false) { return m }
         }
         return nil
     }
@@ -206,41 +207,44 @@ public struct ParkingSignatures: Sendable {
     public func match(_ records: [ResourceRecord]) -> Match? {
         let candidates = records.compactMap(Candidate.init)
         guard !candidates.isEmpty else { return nil }
-        for p in providers {
+        let list = providers
+        for i in list.indices {
             for c in candidates {
-                if let m = match(c, p, allowAmbiguous: false) { return m }
+                if let m = match(c, list, i, allowAmbiguous: false) { return m }
             }
         }
-        for p in providers where !p.ambiguousNS.isEmpty {
-            let weak = candidates.compactMap { match($0, p, allowAmbiguous: true) }
+        for i in list.indices where !list[i].ambiguousNS.isEmpty {
+            let weak = candidates.compactMap { match($0, list, i, allowAmbiguous: true) }
             if weak.count >= 2, Set(weak.map(\.indicator)).count >= 2 { return weak[0] }
         }
         return nil
     }
 
-    private func match(_ c: Candidate, _ p: Provider, allowAmbiguous: Bool) -> Match? {
+    /// Provider `i` of `list`, read field by field where it is (binding the whole provider
+    /// to a variable copies it: seven arrays and strings retained, for each of 83 providers).
+    private func match(_ c: Candidate, _ list: [Provider], _ i: Int, allowAmbiguous: Bool) -> Match? {
         let r = c.record
         switch r.type {
         case .ns:
             guard let name = c.name else { return nil }
-            for pattern in p.ns where pattern.matches(normalized: name) {
-                if p.ambiguousNS.contains(pattern.pattern) && !allowAmbiguous { continue }
-                return Match(provider: p.name, kind: p.kind, indicator: "NS \(r.rdata.lowercased())")
+            for pattern in list[i].ns where pattern.matches(normalized: name) {
+                if list[i].ambiguousNS.contains(pattern.pattern) && !allowAmbiguous { continue }
+                return Match(provider: list[i].name, kind: list[i].kind, indicator: "NS \(r.rdata.lowercased())")
             }
         case .cname:
             guard let name = c.name else { return nil }
-            for pattern in p.cname where pattern.matches(normalized: name) {
-                return Match(provider: p.name, kind: p.kind, indicator: "CNAME \(r.rdata.lowercased())")
+            for pattern in list[i].cname where pattern.matches(normalized: name) {
+                return Match(provider: list[i].name, kind: list[i].kind, indicator: "CNAME \(r.rdata.lowercased())")
             }
         case .a, .aaaa:
             guard let ip = c.address else { return nil }
-            for (net, len) in p.networks where ip.isIn(network: net, prefixLength: len) {
-                return Match(provider: p.name, kind: p.kind, indicator: "\(r.type) \(ip) in \(net)/\(len)")
+            for (net, len) in list[i].networks where ip.isIn(network: net, prefixLength: len) {
+                return Match(provider: list[i].name, kind: list[i].kind, indicator: "\(r.type) \(ip) in \(net)/\(len)")
             }
         case .soa:
             guard let name = c.name else { return nil }
-            for pattern in p.soaRname where pattern.matches(normalized: name) {
-                return Match(provider: p.name, kind: p.kind, indicator: "SOA contact \(r.rdataFields[1].lowercased())")
+            for pattern in list[i].soaRname where pattern.matches(normalized: name) {
+                return Match(provider: list[i].name, kind: list[i].kind, indicator: "SOA contact \(r.rdataFields[1].lowercased())")
             }
         default:
             break
