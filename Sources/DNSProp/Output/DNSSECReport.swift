@@ -42,12 +42,6 @@ extension DNSSECReport {
 
 extension DNSSECReport {
     /// The verdict's DNSSEC fields in the RESULT object (docs/output-schema.md).
-    static func pairs(_ v: Verdict) -> [(String, JSONValue)] {
-        var pairs = JSONPairs(capacity: 3)
-        emit(v, into: &pairs)
-        return pairs.pairs
-    }
-
     static func emit<E: JSONObjectEmitter>(_ v: Verdict, into e: inout E) {
         e.member("authenticatedData", bool: v.authenticatedData)
         e.member("extendedErrors", json(v.extendedErrors))

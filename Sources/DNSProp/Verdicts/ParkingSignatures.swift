@@ -191,9 +191,8 @@ public struct ParkingSignatures: Sendable {
         }
     }
 
-    /// The first signature that one record matches. An ambiguous NS pattern
-    /// matches only when `secondIndicator` (another record of the answer matched
-    /// the same provider) is true.
+    /// The first signature that one record matches. An ambiguous NS pattern never
+    /// matches here: it needs a second indicator from another record (`match(_: [ResourceRecord])`).
     public func match(_ record: ResourceRecord) -> Match? {
         guard let c = Candidate(record) else { return nil }
         let list = providers

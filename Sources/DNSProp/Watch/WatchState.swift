@@ -107,15 +107,10 @@ public struct WatchState: Sendable {
         return changes
     }
 
-    /// Every result of the resolver is current (and it has some). One pass over the entries:
-    /// to ask this of every resolver, use `currentResolvers()`.
+    /// Every result of the resolver is current (and it has some). A pass over all entries:
+    /// to ask this of every resolver, use `currentResolvers()` once.
     public func isResolverCurrent(_ address: ServerAddress) -> Bool {
-        var any = false
-        for (key, entry) in entries where key.resolver == address {
-            if entry.verdict.status != .current { return false }
-            any = true
-        }
-        return any
+        currentResolvers().contains(address)
     }
 
     /// The resolvers whose every result is current, in one pass over the entries (asking
