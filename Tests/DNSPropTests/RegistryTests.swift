@@ -395,6 +395,20 @@ struct RegistryTests {
         #expect(d.line == "the TLD delegates to the real nameservers; 1 resolver still serves old answers, all gone by ≤ \(Timestamp.clock(Self.now + 300, reference: Self.now))", "\(d.line)")
     }
 
+    @Test func servfailAloneIsNoCachePending() {
+        // Nothing old is served anywhere; two resolvers fail to resolve. The recovery is not
+        // waiting on caches, and the line says what the resolvers do.
+        let report = Self.report([
+            Self.verdict(.current, resolver: "192.0.2.1"),
+            Self.verdict(.servfail, resolver: "192.0.2.2"),
+            Self.verdict(.servfail, resolver: "192.0.2.3", kind: .record),
+        ])
+        let d = Diagnosis.build(domain: Self.domain, registry: nil, delegation: Self.live, report: report, signatures: .bundled, now: Self.now)
+        #expect(d.stage == .healthy && d.resolversPending == 0 && d.resolversFailing == 2 && d.allGoneBy == nil)
+        #expect(d.line.hasSuffix("; 2 resolvers answer SERVFAIL"), "\(d.line)")
+        #expect(!d.line.contains("old"), "\(d.line)")
+    }
+
     @Test func parentChildMismatchNamesTheLameServer() {
         let rec = RegistrationRecord(statuses: [EPPStatus(rdap: "active")], nameservers: ["ns1.victim.com.", "ns2.victim.com."])
         var view = Self.live
@@ -420,6 +434,24 @@ struct RegistryTests {
                                       report: Self.report([Self.verdict(.current, resolver: "192.0.2.1"), parentSide, old]),
                                       signatures: .bundled, now: Self.now)
         #expect(withOld.line.contains("; 1 resolver still follows the old nameservers"), "\(withOld.line)")
+        // A resolver that answers SERVFAIL (a lame server tried, a timeout upstream) serves no old
+        // answer: it is counted as failing, never as following old name servers (seen in CI, where
+        // Knot Resolver SERVFAILed the NS, A and MX questions of the lame zone under load).
+        var failingNS = Self.verdict(.servfail, resolver: "192.0.2.4")
+        failingNS.answers = []
+        let failingA = Self.verdict(.servfail, resolver: "192.0.2.4", kind: .record)
+        let withFailing = Diagnosis.build(domain: Self.domain, registry: Self.lookup(rec), delegation: view,
+                                          report: Self.report([Self.verdict(.current, resolver: "192.0.2.1"), parentSide, failingNS, failingA]),
+                                          signatures: .bundled, now: Self.now)
+        #expect(withFailing.stage == .delegationMismatch)
+        #expect(withFailing.line == d.line + "; 1 resolver answers SERVFAIL", "\(withFailing.line)")
+        #expect(withFailing.resolversPending == 0 && withFailing.resolversFailing == 1 && withFailing.allGoneBy == nil)
+        // Old answers and SERVFAILs side by side: each counted once, by what it is.
+        let both = Diagnosis.build(domain: Self.domain, registry: Self.lookup(rec), delegation: view,
+                                   report: Self.report([Self.verdict(.current, resolver: "192.0.2.1"), parentSide, old, failingNS]),
+                                   signatures: .bundled, now: Self.now)
+        #expect(both.line.hasSuffix("; 1 resolver still follows the old nameservers, all gone by ≤ \(Timestamp.clock(Self.now + 60, reference: Self.now)); 1 resolver answers SERVFAIL"), "\(both.line)")
+        #expect(both.resolversPending == 1 && both.resolversFailing == 1)
         // Without the registry's word, the same DNS finding.
         let dnsOnly = Diagnosis.build(domain: Self.domain, registry: nil, delegation: view, report: Self.report([]), signatures: .bundled, now: Self.now)
         #expect(dnsOnly.line == "the zone's own NS set differs from the parent's (lame delegation at ns2.victim.com)", "\(dnsOnly.line)")

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 @testable import DNSProp
 
@@ -19,7 +20,12 @@ struct ResolverHealthTests {
     /// sets AD on signed.example and SERVFAILs broken.example with EDE 6 (DNSSEC Bogus).
     static func resolver(_ host: String, lie: Bool = false, validating: Bool = false, udp: Bool = true,
                          site: String? = nil) throws -> TestResponder {
-        try TestResponder(host: host, tcp: true) { q in
+        try TestResponder(host: host, tcp: true, handler: behaviour(host, lie: lie, validating: validating, udp: udp, site: site))
+    }
+
+    static func behaviour(_ host: String, lie: Bool = false, validating: Bool = false, udp: Bool = true,
+                          site: String? = nil) -> @Sendable (TestResponder.Query) -> [TestResponder.Action] {
+        { q in
             if !udp && !q.overTCP { return [] }
             let m = q.message
             let question = m.questions[0]
@@ -32,7 +38,8 @@ struct ResolverHealthTests {
             if name.hasPrefix("dnsprop-") {
                 return [.reply(lie ? Answer.a(m, "198.51.100.7") : Answer.to(m, rcode: .nxDomain, edns: edns))]
             }
-            if name == "broken.example." && validating {
+            if name == "broken.example." && validating && !m.header.flags.contains(.cd) {
+                // With CD=1 a validator hands the bogus data out (RFC 4035 §3.2.2); without, SERVFAIL.
                 edns?.options += EDNSOption(code: 15, value: [0, 6] + Array("bad RRSIG".utf8)).wire
                 return [.reply(Answer.to(m, rcode: .servFail, edns: edns))]
             }
@@ -68,6 +75,7 @@ struct ResolverHealthTests {
         #expect(g.udp && g.tcp && g.recursive && g.honest == true)
         #expect(g.validation == .validating)
         #expect(g.validationDetail?.contains("EDE 6 (DNSSEC Bogus): bad RRSIG") == true)
+        #expect(g.validationDetail?.hasSuffix("; answers it with CD=1") == true, "\(g.validationDetail ?? "")")
         #expect(g.nsid == "site-ams" && g.site == "site-ams")
         #expect(g.ednsBufferSize == 1232)
         #expect(g.rttMs != nil && g.tcpRttMs != nil)
@@ -93,6 +101,78 @@ struct ResolverHealthTests {
         let table = ResolverHealthReport.table(results)
         #expect(table.split(separator: "\n").allSatisfy { $0.count <= 80 })
         #expect(table.contains("lying"))
+    }
+
+    /// A resolver that SERVFAILs the first asks of a zone it has not seen (Knot Resolver after a
+    /// restart, longer while its server selection backs off a slow authority), one that never
+    /// resolves the broken name (with CD=1 neither), and a validator: the first is asked again
+    /// after each pause until it answers; the validator's SERVFAIL is explained by its CD=1
+    /// answer and never asked again; the third stays unknown, said to fail resolution.
+    @Test func servfailIsAskedAgainUnlessCheckingDisabledExplainsIt() async throws {
+        let asks = Mutex<[String: Int]>([:])
+        let counted: @Sendable (String, TestResponder.Query) -> Int = { host, q in
+            let key = "\(host) \(q.message.questions[0].name) cd=\(q.message.header.flags.contains(.cd))"
+            return asks.withLock { $0[key, default: 0] += 1; return $0[key]! }
+        }
+        let recovering = try TestResponder(host: "127.79.1.1", tcp: true) { q in
+            let m = q.message
+            let name = m.questions[0].name
+            if name.hasPrefix("dnsprop-") { return [.reply(Answer.to(m, rcode: .nxDomain))] }
+            if name == "broken.example." && counted("127.79.1.1", q) <= 2 && !m.header.flags.contains(.cd) {
+                return [.reply(Answer.to(m, rcode: .servFail))]
+            }
+            if name == "broken.example." && m.header.flags.contains(.cd) { return [.reply(Answer.to(m, rcode: .servFail))] }
+            return [.reply(Answer.a(m, "192.0.2.10"))]
+        }
+        let hopeless = try TestResponder(host: "127.79.1.2", tcp: true) { q in
+            let m = q.message
+            let name = m.questions[0].name
+            if name.hasPrefix("dnsprop-") { return [.reply(Answer.to(m, rcode: .nxDomain))] }
+            if name == "broken.example." { _ = counted("127.79.1.2", q); return [.reply(Answer.to(m, rcode: .servFail))] }
+            return [.reply(Answer.a(m, "192.0.2.10"))]
+        }
+        // Not validating (no AD anywhere): its first SERVFAIL on the broken name is transient, and
+        // with CD=1 it answers. That answer says nothing about validation: it is asked again.
+        let transient = try TestResponder(host: "127.79.1.4", tcp: true) { q in
+            let m = q.message
+            let name = m.questions[0].name
+            if name.hasPrefix("dnsprop-") { return [.reply(Answer.to(m, rcode: .nxDomain))] }
+            if name == "broken.example." && counted("127.79.1.4", q) == 1 && !m.header.flags.contains(.cd) {
+                return [.reply(Answer.to(m, rcode: .servFail))]
+            }
+            return [.reply(Answer.a(m, "192.0.2.10"))]
+        }
+        let validating = Self.behaviour("127.79.1.3", validating: true)
+        let validator = try TestResponder(host: "127.79.1.3", tcp: true) { q in
+            if q.message.questions[0].name == "broken.example." { _ = counted("127.79.1.3", q) }
+            return validating(q)
+        }
+        defer { [recovering, hopeless, validator, transient].forEach { $0.stop() } }
+        var c = EngineConfiguration()
+        c.timeout = 2
+        c.retries = 0
+        c.maxRatePerServer = 0
+        let engine = QueryEngine(configuration: c)
+        defer { engine.shutdown() }
+        var probes = Self.probes
+        probes.servfailPauses = [0.05, 0.05, 0.05]
+        let results = await ResolverHealthCheck(engine: engine, probes: probes)
+            .run([recovering, hopeless, validator, transient].map { Resolver(address: $0.address) })
+        let r = results[0], h = results[1], v = results[2], t = results[3]
+
+        #expect(r.validation == .notValidating, "\(r.validationDetail ?? "")")
+        #expect(h.validation == .unknown)
+        #expect(h.validationDetail == "AD not set on the signed name, SERVFAIL on the broken one; SERVFAIL with CD=1 too: it fails to resolve the name, not to validate it",
+                "\(h.validationDetail ?? "")")
+        #expect(v.validation == .validating && v.validationDetail?.hasSuffix("; answers it with CD=1") == true, "\(v.validationDetail ?? "")")
+        #expect(t.validation == .notValidating, "\(t.validationDetail ?? "")")
+        let seen = asks.withLock { $0 }
+        #expect(seen["127.79.1.4 broken.example. cd=false"] == 2, "\(seen)")
+        #expect(seen["127.79.1.1 broken.example. cd=false"] == 3, "\(seen)")   // the first ask and two more
+        #expect(seen["127.79.1.2 broken.example. cd=false"] == 4, "\(seen)")   // the first ask and one per pause
+        #expect(seen["127.79.1.2 broken.example. cd=true"] == 1, "\(seen)")
+        #expect(seen["127.79.1.3 broken.example. cd=false"] == 1, "\(seen)")   // explained by CD=1: not asked again
+        #expect(seen["127.79.1.3 broken.example. cd=true"] == 1, "\(seen)")
     }
 
     @Test func writeKeepsTheListAndCommentsOutDeadAndLyingOnes() throws {

@@ -15,11 +15,13 @@ public struct ResolverHealthCheck: Sendable {
         public var tcpTimeout: Double = 3
         /// How many TCP exchanges at once.
         public var tcpConcurrency = 16
-        /// Pause before asking a SERVFAIL to a probe in class IN again: resolvers SERVFAIL a
-        /// zone they have not seen yet (Knot Resolver) and cache a failure briefly (RFC 9520
-        /// §3.2), as `PropagationCheck` does for its questions. A validating resolver answers
-        /// the broken name SERVFAIL again, so asking it twice changes nothing there.
-        public var servfailPause: Double = 1.5
+        /// Pauses before asking a SERVFAIL to a probe in class IN again, one ask after each while
+        /// it stays SERVFAIL: resolvers SERVFAIL a zone they have not seen yet (Knot Resolver, for
+        /// longer when its server selection backs off a slow authority) and cache a failure
+        /// briefly (RFC 9520 §3.2). A SERVFAIL on the broken name from a resolver that set AD on
+        /// the signed name and answers the broken one with CD=1 is validation at work: it is not
+        /// asked again.
+        public var servfailPauses: [Double] = [1.5, 3]
 
         public init(recursionName: DomainName, honestyZone: DomainName, signedName: DomainName, brokenName: DomainName) {
             self.recursionName = recursionName
@@ -66,13 +68,35 @@ public struct ResolverHealthCheck: Sendable {
         }
         let fanOut = ResolverFanOut(resolvers: resolvers, templates: usable)
         var results = await engine.results(for: fanOut.requests)
-        let retry = results.indices.filter { $0 % usable.count <= 3 && results[$0].message?.rcode == .servFail }
-        if !retry.isEmpty {
-            try? await Task.sleep(nanoseconds: UInt64(probes.servfailPause * 1e9))
+        let n = usable.count, brokenSlot = 3
+        // The broken name answered SERVFAIL: asked with CD=1 (RFC 4035 §3.2.2). An answer then
+        // means the resolver failed validation, not resolution. By resolver.
+        var checkingDisabled: [Int: QueryResult] = [:]
+        var cd = dnssec
+        cd.checkingDisabled = true
+        let cdAsked = resolvers.indices.filter { results[$0 * n + brokenSlot].message?.rcode == .servFail }
+        if !cdAsked.isEmpty, let template = try? QueryTemplate(name: probes.brokenName, type: .a, options: cd) {
+            let answers = await engine.results(for: cdAsked.map { QueryRequest(server: resolvers[$0].address, query: template) })
+            for (k, r) in cdAsked.enumerated() { checkingDisabled[r] = answers[k] }
+        }
+        // Only for a resolver that validates (AD on the signed name): one that does not answered
+        // the broken name with CD=1 because its SERVFAIL without was transient (Knot Resolver on
+        // a zone it has not seen, seen in CI), so it is asked again like any other SERVFAIL.
+        func validationExplains(_ i: Int) -> Bool {
+            i % n == brokenSlot && results[i - brokenSlot + 2].message?.header.flags.contains(.ad) == true
+                && checkingDisabled[i / n]?.message.map { $0.rcode == .noError && !$0.answers.isEmpty } == true
+        }
+        var retry = results.indices.filter { $0 % n <= brokenSlot && results[$0].message?.rcode == .servFail && !validationExplains($0) }
+        for pause in probes.servfailPauses where !retry.isEmpty {
+            try? await Task.sleep(nanoseconds: UInt64(pause * 1e9))
             let again = await engine.results(for: retry.map { fanOut.requests[$0] })
             // A SERVFAIL again keeps the first answer: its Extended DNS Error names the cause
             // (a cached failure is reported as one later, e.g. unbound's EDE 6 after EDE 7).
-            for (k, i) in retry.enumerated() where again[k].message?.rcode != .servFail { results[i] = again[k] }
+            var still: [Int] = []
+            for (k, i) in retry.enumerated() {
+                if let m = again[k].message, m.rcode != .servFail { results[i] = again[k] } else { still.append(i) }
+            }
+            retry = still
         }
         // TCP: the recursion probe again, over TCP, a bounded number at a time.
         var tcp: [TCPExchange.Outcome?] = Array(repeating: nil, count: resolvers.count)
@@ -90,7 +114,7 @@ public struct ResolverHealthCheck: Sendable {
         return resolvers.indices.map { r in
             let base = r * usable.count
             return ResolverHealth.judge(resolver: resolvers[r], recursion: results[base], honesty: results[base + 1],
-                                        signed: results[base + 2], broken: results[base + 3],
+                                        signed: results[base + 2], broken: results[base + 3], brokenWithCD: checkingDisabled[r],
                                         idServer: results[base + 4], hostnameBind: results[base + 5], tcp: tcp[r]!)
         }
     }
@@ -145,8 +169,10 @@ public struct ResolverHealth: Sendable {
         m.answers.first { $0.type == .txt }.map { $0.rdataFields.map { f in f.hasPrefix("\"") && f.hasSuffix("\"") && f.count >= 2 ? String(f.dropFirst().dropLast()) : f }.joined() }
     }
 
+    /// `brokenWithCD`: the broken name asked again with CD=1 after a SERVFAIL, if it was.
     static func judge(resolver: Resolver, recursion: QueryResult, honesty: QueryResult, signed: QueryResult, broken: QueryResult,
-                      idServer: QueryResult, hostnameBind: QueryResult, tcp: TCPExchange.Outcome) -> ResolverHealth {
+                      brokenWithCD: QueryResult? = nil, idServer: QueryResult, hostnameBind: QueryResult,
+                      tcp: TCPExchange.Outcome) -> ResolverHealth {
         var h = ResolverHealth(resolver: resolver)
         let rtt = { (r: QueryResult) in r.rtt.map { ($0 * 1_000_000).rounded() / 1000 } }
         switch recursion.outcome {
@@ -194,17 +220,24 @@ public struct ResolverHealth: Sendable {
                 }
             }
         }
-        // DNSSEC: AD on the signed name, SERVFAIL on the broken one.
+        // DNSSEC: AD on the signed name, SERVFAIL on the broken one (and, asked with CD=1, an
+        // answer: the failure was validation's).
         if let good = signed.message, let bad = broken.message {
             let ede = bad.edns?.extendedErrors.map(\.description).joined(separator: "; ")
+            let cd = brokenWithCD?.message
+            let cdAnswers = cd.map { $0.rcode == .noError && !$0.answers.isEmpty }
+            let cdClause = cdAnswers == true ? "; answers it with CD=1" : cd.map { "; \($0.rcode.name) with CD=1 too" } ?? ""
             if good.header.flags.contains(.ad) && bad.rcode == .servFail {
                 h.validation = .validating
-                h.validationDetail = "AD on \(signed.request.query.question.name); SERVFAIL on \(broken.request.query.question.name)" + (ede.map { $0.isEmpty ? "" : " (\($0))" } ?? "")
+                h.validationDetail = "AD on \(signed.request.query.question.name); SERVFAIL on \(broken.request.query.question.name)"
+                    + (ede.map { $0.isEmpty ? "" : " (\($0))" } ?? "") + cdClause
             } else if !good.header.flags.contains(.ad) && bad.rcode == .noError && !bad.answers.isEmpty {
                 h.validation = .notValidating
                 h.validationDetail = "no AD on \(signed.request.query.question.name); answers \(broken.request.query.question.name)"
             } else {
                 h.validationDetail = "AD \(good.header.flags.contains(.ad) ? "set" : "not set") on the signed name, \(bad.rcode.name) on the broken one"
+                    + (ede.map { $0.isEmpty ? "" : " (\($0))" } ?? "") + cdClause
+                    + (bad.rcode == .servFail && cd != nil && cdAnswers != true ? ": it fails to resolve the name, not to validate it" : "")
             }
         }
         h.site = h.nsid ?? idServer.message.flatMap(text) ?? hostnameBind.message.flatMap(text)

@@ -42,6 +42,7 @@ public enum DiagnosisJSON {
             ("tld", tld),
             ("zone", zone),
             ("resolversPending", .int(d.resolversPending)),
+            ("resolversFailing", .int(d.resolversFailing)),
             ("followParking", .bool(d.followParking)),
             ("allGoneBy", time(d.allGoneBy)),
             ("warnings", .array(d.warnings.map { .string($0) })),

@@ -39,6 +39,8 @@ public struct Diagnosis: Sendable {
     /// Resolvers whose answers are not current yet (following the parking or old name servers
     /// when the delegation was asked), and when the last of them is gone at the latest.
     public var resolversPending: Int
+    /// Resolvers that answer SERVFAIL (and serve no old answer): failing, not pending.
+    public var resolversFailing: Int
     public var followParking: Bool
     public var allGoneBy: Double?
     /// `--warn-expiry`: why the run warns (empty: no warning, or no window given).
@@ -78,8 +80,8 @@ public struct Diagnosis: Sendable {
         }
         if let d = delegation, d.delegated, d.childNS == nil { lameAt = d.lameServers }
 
-        // Resolvers not current yet: by the delegation question when it was asked (which name
-        // servers they follow), else by any question.
+        // Resolvers not current yet: by the delegation question when it was asked and some
+        // resolver serves an old NS set there (which name servers they follow), else by any question.
         let delegationVerdicts = report.questions.filter { $0.question.isDelegation && $0.question.name == domain }.flatMap(\.verdicts)
         // A resolver that serves the parent's NS set where the zone's own differs (a lame
         // delegation) follows what the TLD delegates to now: not old name servers.
@@ -90,11 +92,15 @@ public struct Diagnosis: Sendable {
         let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter {
             VerdictPolicy.isNotConverged($0.worst.status) && !followsParent($0.worst)
         }.map(\.worst.status)
-        let byDelegation = !pendingDelegation.isEmpty
+        let byDelegation = pendingDelegation.contains { $0 != .servfail }
         // Else every question counts: each resolver by its worst status (one pass over the verdicts).
-        let pending = byDelegation ? pendingDelegation
+        let notConverged = byDelegation ? pendingDelegation
             : VerdictPolicy.worstStatuses(report.questions.map(\.verdicts), where: { !($0.question.isDelegation && followsParent($0)) })
                 .filter(VerdictPolicy.isNotConverged)
+        // A resolver whose worst is SERVFAIL serves no old answer: it fails to resolve (a lame or
+        // unreachable server, a DNSSEC failure). Counted apart, never as a cache still pending.
+        let pending = notConverged.filter { $0 != .servfail }
+        let failing = notConverged.count - pending.count
         let followParking = pending.contains(.parked)
         let allGoneBy = report.summary.lastLatestExpiry ?? report.summary.lastExpiry
 
@@ -192,10 +198,15 @@ public struct Diagnosis: Sendable {
             }
         }
         var cachesClause = ""
-        if !pending.isEmpty, stage != .registryHold, stage != .redemption, stage != .pendingDelete {
-            cachesClause = "\(pending.count) resolver\(pending.count == 1 ? "" : "s") still "
-                + (!byDelegation ? "serve\(pending.count == 1 ? "s" : "") old answers" : "follow\(pending.count == 1 ? "s" : "") the \(followParking ? "parking" : "old") nameservers")
-                + (allGoneBy.map { ", all gone by ≤ \(Timestamp.clock($0, reference: now))" } ?? "")
+        if stage != .registryHold, stage != .redemption, stage != .pendingDelete {
+            if !pending.isEmpty {
+                cachesClause = "\(pending.count) resolver\(pending.count == 1 ? "" : "s") still "
+                    + (!byDelegation ? "serve\(pending.count == 1 ? "s" : "") old answers" : "follow\(pending.count == 1 ? "s" : "") the \(followParking ? "parking" : "old") nameservers")
+                    + (allGoneBy.map { ", all gone by ≤ \(Timestamp.clock($0, reference: now))" } ?? "")
+            }
+            if failing > 0 {
+                cachesClause += (cachesClause.isEmpty ? "" : "; ") + "\(failing) resolver\(failing == 1 ? "" : "s") answer\(failing == 1 ? "s" : "") SERVFAIL"
+            }
         }
         if let s = soaParking, stage == .healthy || stage == .cachesPending {
             dnsClause += (dnsClause.isEmpty ? "" : "; ") + "the zone's SOA contact matches \(s.provider) (\(s.indicator))"
@@ -219,7 +230,7 @@ public struct Diagnosis: Sendable {
             if let s = soaParking { warnings.append("the zone's SOA contact matches \(s.provider) (\(s.indicator))") }
         }
         return Diagnosis(stage: stage ?? .unknown, line: line, domain: domain, registry: registry, delegation: delegation,
-                         tldParking: tldParking, soaParking: soaParking, lameAt: lameAt, resolversPending: pending.count,
+                         tldParking: tldParking, soaParking: soaParking, lameAt: lameAt, resolversPending: pending.count, resolversFailing: failing,
                          followParking: followParking, allGoneBy: pending.isEmpty ? nil : allGoneBy, warnings: warnings)
     }
 }
