@@ -420,9 +420,10 @@ struct RegistryTests {
         #expect(d.line == "registry and TLD agree, but the zone's own NS set differs from the parent's (lame delegation at ns2.victim.com)", "\(d.line)")
         #expect(d.lameAt == ["ns2.victim.com."])
         // A resolver serving the parent's NS set (ns1 + ns2) follows what the TLD delegates to
-        // now, not old name servers: the line does not say it still follows old ones (seen in an
-        // end-to-end run, where one testbed resolver answered NS from the referral).
-        var parentSide = Self.verdict(.stale, resolver: "192.0.2.2")
+        // now, not old name servers: the classifier calls it current (`Truth.parentNS`; seen in an
+        // end-to-end run, where one testbed resolver answered NS from the referral), and the line
+        // does not count it.
+        var parentSide = Self.verdict(.current, resolver: "192.0.2.2")
         parentSide.answers = ["ns1.victim.com.", "ns2.victim.com."]
         var old = Self.verdict(.stale, resolver: "192.0.2.3")
         old.answers = ["ns1.old-host.example."]

@@ -132,6 +132,40 @@ struct VerdictClassifierTests {
         #expect(v.reason.contains("records fetched through this delegation"))
     }
 
+    /// A lame delegation: com. delegates to ns1 and ns2, the zone lists ns1 only. A resolver that
+    /// serves the parent's set (from the referral) follows the TLD's delegation as it stands: current,
+    /// said why, not a stale cache that would expire into the zone's set. Any other set stays stale,
+    /// and a stated --expect NS is the only truth.
+    @Test func theParentsNSSetOfAMismatchedDelegationIsCurrent() throws {
+        let template = try QueryTemplate(name: Self.name, type: .ns)
+        func ns(_ names: [String]) -> QueryResult {
+            let m = Message(header: Header(id: 1, opcode: 0, rcode: .noError, flags: [.qr, .rd, .ra]), questions: [template.question],
+                            answers: names.map { ResourceRecord(owner: "victim.example.", type: .ns, ttl: 3600, rdataFields: [$0]) },
+                            authority: [], additional: [], edns: nil)
+            return QueryResult(index: 0, request: QueryRequest(server: Self.resolver.address, query: template), outcome: .success(m),
+                               attempts: 1, transport: .udp, rtt: nil, completedAt: Self.checkedAt, dropped: 0)
+        }
+        let source = Truth.Source.authoritative(zone: "victim.example.", servers: ["ns1.victim.example."], serial: 7)
+        var truth = Truth(name: Self.name, type: .ns, answer: .data([ResourceRecord(owner: "victim.example.", type: .ns, ttl: 3600, rdataFields: ["ns1.victim.example."])]),
+                          source: source, notes: [], failure: nil)
+        truth.parentNS = ["ns1.victim.example.", "ns2.victim.example."]
+        let classifier = VerdictClassifier()
+        func verdict(_ names: [String], _ t: Truth) -> Verdict { classifier.classify(.init(resolver: Self.resolver, result: ns(names), truth: t, kind: .delegation)) }
+
+        let parentSide = verdict(["NS2.victim.example.", "ns1.victim.example."], truth)
+        #expect(parentSide.status == .current && parentSide.expiresAt == nil && parentSide.ttl == 3600)
+        #expect(parentSide.reason.hasPrefix("the parent's NS set"), "\(parentSide.reason)")
+        #expect(verdict(["ns1.victim.example."], truth).status == .current)
+        #expect(verdict(["ns1.old-host.example."], truth).status == .stale)
+        #expect(verdict(["ns2.victim.example."], truth).status == .stale)       // a part of the parent's set is neither
+        var none = truth
+        none.parentNS = nil
+        #expect(verdict(["ns1.victim.example.", "ns2.victim.example."], none).status == .stale)
+        var expected = Truth.expected(name: Self.name, type: .ns, values: ["ns1.victim.example."])
+        expected.parentNS = truth.parentNS
+        #expect(verdict(["ns1.victim.example.", "ns2.victim.example."], expected).status == .stale)
+    }
+
     @Test func aSecondSERVFAILSaysSo() {
         let v = VerdictClassifier().classify(.init(resolver: Self.resolver, result: Self.result(.servfail), truth: Self.truth(.data), retriedAfterServfail: true))
         #expect(v.retriedAfterServfail && v.reason.contains("also when asked again"))

@@ -238,7 +238,11 @@ public struct PropagationCheck: Sendable {
             } else {
                 t = await finder.truth(for: zone, type: .ns)
             }
-            t.notes += await finder.delegationNotes(for: zone)
+            if let mismatch = await finder.delegationMismatch(for: zone) {
+                t.notes.append(mismatch.note)
+                // Against the zone's own set only; a stated --expect NS is the user's truth alone.
+                if t.expectedValues == nil { t.parentNS = mismatch.parentNS }
+            }
             out.append(PlannedTruth(truth: t, kind: .delegation))
         }
         return out

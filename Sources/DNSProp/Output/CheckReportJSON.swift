@@ -19,6 +19,7 @@ public enum CheckReportJSON {
         case nil: pairs += [("negative", .null), ("answers", .array((t.expectedValues ?? []).map { .string($0) }))]
         }
         pairs += [("notes", .array(t.notes.map { .string($0) })), ("error", .optional(t.failure))]
+        pairs.append(("parentNS", t.parentNS.map { .array($0.map { .string($0) }) } ?? .null))
         pairs.append(("dnssec", t.dnssec.map(DNSSECReport.json) ?? .null))
         pairs.append(("geo", GeoJSON.truth(t.geo)))
         return .object(pairs)

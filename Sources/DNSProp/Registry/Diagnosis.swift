@@ -83,20 +83,15 @@ public struct Diagnosis: Sendable {
         // Resolvers not current yet: by the delegation question when it was asked and some
         // resolver serves an old NS set there (which name servers they follow), else by any question.
         let delegationVerdicts = report.questions.filter { $0.question.isDelegation && $0.question.name == domain }.flatMap(\.verdicts)
-        // A resolver that serves the parent's NS set where the zone's own differs (a lame
-        // delegation) follows what the TLD delegates to now: not old name servers.
-        let parentSet = delegation.map { Set($0.parentNS.map { $0.lowercased() }) } ?? []
-        func followsParent(_ v: Verdict) -> Bool {
-            mismatch && !parentSet.isEmpty && Set(v.answers.map { $0.lowercased() }) == parentSet
-        }
+        // (A resolver that serves the parent's NS set where the zone's own differs is current:
+        // the classifier's rule, `Truth.parentNS`.)
         let pendingDelegation = VerdictPolicy.standings(delegationVerdicts).filter {
-            VerdictPolicy.isNotConverged($0.worst.status) && !followsParent($0.worst)
+            VerdictPolicy.isNotConverged($0.worst.status)
         }.map(\.worst.status)
         let byDelegation = pendingDelegation.contains { $0 != .servfail }
         // Else every question counts: each resolver by its worst status (one pass over the verdicts).
         let notConverged = byDelegation ? pendingDelegation
-            : VerdictPolicy.worstStatuses(report.questions.map(\.verdicts), where: { !($0.question.isDelegation && followsParent($0)) })
-                .filter(VerdictPolicy.isNotConverged)
+            : VerdictPolicy.worstStatuses(report.questions.map(\.verdicts)).filter(VerdictPolicy.isNotConverged)
         // A resolver whose worst is SERVFAIL serves no old answer: it fails to resolve (a lame or
         // unreachable server, a DNSSEC failure). Counted apart, never as a cache still pending.
         let pending = notConverged.filter { $0 != .servfail }

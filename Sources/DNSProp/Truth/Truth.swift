@@ -32,6 +32,11 @@ public struct Truth: Sendable {
     /// What the authority gives to other networks (CDN and GeoDNS names): set by
     /// `GeoTruthFinder` when some resolver's answer differs from `answer`.
     public var geo: GeoTruth? = nil
+    /// For a zone's NS set: the parent's NS set (normalised), where it differs from the zone's
+    /// own (a lame or mismatched delegation). A resolver that serves it follows the TLD's
+    /// delegation as it stands, from the referral (a parent-centric resolver keeps doing so):
+    /// nothing it caches will expire into the zone's own set.
+    public var parentNS: [String]? = nil
 }
 
 /// Establishes truths by asking every authoritative server of a zone.
@@ -156,20 +161,33 @@ public struct TruthFinder: Sendable {
 
     /// The delegation of a zone as the parent publishes it and as the zone itself does.
     public func delegationNotes(for zone: DomainName) async -> [String] {
+        await delegationMismatch(for: zone).map { [$0.note] } ?? []
+    }
+
+    /// The parent's and the zone's own NS sets of `zone`, when they differ (the first
+    /// authoritative answer of the zone's servers decides).
+    public struct DelegationMismatch: Sendable, Equatable {
+        public var zone: String
+        public var parentZone: String?
+        public var parentNS: [String]
+        public var childNS: [String]
+        public var note: String {
+            "the parent zone \(parentZone ?? "?") delegates \(zone) to \(parentNS.joined(separator: " ")) but the zone itself lists \(childNS.joined(separator: " "))"
+        }
+    }
+
+    public func delegationMismatch(for zone: DomainName) async -> DelegationMismatch? {
         let budget = LookupBudget(options: resolver.options)
-        guard let d = try? await resolver.delegation(for: zone, budget: budget), !d.parentNS.isEmpty else { return [] }
+        guard let d = try? await resolver.delegation(for: zone, budget: budget), !d.parentNS.isEmpty else { return nil }
         let targets = resolver.serverAddresses(d.servers)
-        guard let results = try? await resolver.ask(targets, zone, .ns, zone: d.zone, budget: budget) else { return [] }
+        guard let results = try? await resolver.ask(targets, zone, .ns, zone: d.zone, budget: budget) else { return nil }
         for result in results {
             guard let m = result.message, m.header.flags.contains(.aa) else { continue }
-            let child = Set(m.answers.filter { $0.type == .ns }.map { $0.rdata.lowercased() })
-            let parent = Set(d.parentNS)
-            if child != parent {
-                return ["the parent zone \(d.parentZone?.text ?? "?") delegates \(zone) to \(parent.sorted().joined(separator: " ")) but the zone itself lists \(child.sorted().joined(separator: " "))"]
-            }
-            return []
+            let child = Set(m.answers.filter { $0.type == .ns }.map { AnswerChain.normalise($0.rdata, type: .ns) })
+            let parent = Set(d.parentNS.map { AnswerChain.normalise($0, type: .ns) })
+            return child == parent ? nil : DelegationMismatch(zone: zone.text, parentZone: d.parentZone?.text, parentNS: parent.sorted(), childNS: child.sorted())
         }
-        return []
+        return nil
     }
 
     static func answer(from m: Message, name: DomainName, type: RecordType) -> TruthAnswer {

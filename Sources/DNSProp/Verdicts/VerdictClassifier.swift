@@ -143,6 +143,14 @@ public struct VerdictClassifier: Sendable {
             v.ttl = minTTL
             return v
         }
+        // A lame or mismatched delegation: the parent's NS set, as the TLD delegates now.
+        if input.truth.expectedValues == nil, q.type == .ns, let parent = input.truth.parentNS,
+           AnswerChain.finalValues(chain, type: .ns) == Set(parent) {
+            v.status = .current
+            v.reason = "the parent's NS set: follows the TLD's delegation, which differs from the zone's own"
+            v.ttl = minTTL
+            return v
+        }
         // CDN and GeoDNS names: the same CNAME chain, and final values the authority gives to someone.
         if input.truth.expectedValues == nil, let geo = input.truth.geo {
             let cnames = chain.filter { $0.type == .cname }, truthCNAMEs = truth.records.filter { $0.type == .cname }
