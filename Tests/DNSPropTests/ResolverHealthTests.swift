@@ -48,6 +48,16 @@ struct ResolverHealthTests {
         }
     }
 
+    /// One attempt each, 2 s for it (far above a loopback round trip on a loaded machine; 0.3 s
+    /// was not), no rate limit.
+    static func oneAttemptEngine() -> QueryEngine {
+        var c = EngineConfiguration()
+        c.timeout = 2
+        c.retries = 0
+        c.maxRatePerServer = 0
+        return QueryEngine(configuration: c)
+    }
+
     @Test func classifiesEveryKindOfResolver() async throws {
         let good = try Self.resolver("127.79.0.1", validating: true, site: "site-ams")
         let liar = try Self.resolver("127.79.0.2", lie: true)
@@ -56,14 +66,9 @@ struct ResolverHealthTests {
         let all = [good, liar, tcpOnly, refuser]
         defer { all.forEach { $0.stop() } }
         let dead = Resolver(address: ServerAddress(ip: IPAddress("127.79.0.5")!, port: good.address.port))
-        // One attempt each: the answering resolvers get 2 s (far above a loopback round trip on a
-        // loaded machine; 0.3 s was not); only the TCP-only one's UDP probe waits it out. Nothing
-        // waits for the TCP timeout (the dead address refuses at once).
-        var c = EngineConfiguration()
-        c.timeout = 2
-        c.retries = 0
-        c.maxRatePerServer = 0
-        let engine = QueryEngine(configuration: c)
+        // Only the TCP-only one's UDP probe waits out the timeout. Nothing waits for the TCP
+        // timeout (the dead address refuses at once).
+        let engine = Self.oneAttemptEngine()
         defer { engine.shutdown() }
         var probes = Self.probes
         probes.tcpTimeout = 5
@@ -148,11 +153,7 @@ struct ResolverHealthTests {
             return validating(q)
         }
         defer { [recovering, hopeless, validator, transient].forEach { $0.stop() } }
-        var c = EngineConfiguration()
-        c.timeout = 2
-        c.retries = 0
-        c.maxRatePerServer = 0
-        let engine = QueryEngine(configuration: c)
+        let engine = Self.oneAttemptEngine()
         defer { engine.shutdown() }
         var probes = Self.probes
         probes.servfailPauses = [0.05, 0.05, 0.05]
