@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import Synchronization
 import Testing
 @testable import DNSProp
 
@@ -141,7 +140,7 @@ struct NotifyTests {
 
     @Test func notifierRetriesOnceReportsOnceAndCountsTheRest() async throws {
         let dir = Self.temporaryDirectory()
-        let reports = Mutex<[String]>([])
+        let reports = Protected<[String]>([])
         let notifier = WatchNotifier(configuration: .init(onChange: NotificationCommand("echo x >> '\(dir)/attempts'; echo 'bad \u{1B}' >&2; exit 1"),
                                                           timeout: 5, retryDelay: 0),
                                      names: [try DomainName("victim.com")]) { line in reports.withLock { $0.append(line) } }
@@ -199,7 +198,7 @@ struct NotifyTests {
 
     @Test func aFullBacklogDropsEventsAndSaysSoOnce() async throws {
         let dir = Self.temporaryDirectory()
-        let reports = Mutex<[String]>([])
+        let reports = Protected<[String]>([])
         var configuration = WatchNotifier.Configuration(onConverged: NotificationCommand("while [ ! -e '\(dir)/go' ]; do sleep 0.05; done"),
                                                         timeout: 20, retryDelay: 0)
         configuration.backlogLimit = 3

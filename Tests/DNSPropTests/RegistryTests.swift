@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import Synchronization
 @testable import DNSProp
 
 /// The registry side: Public Suffix List, RDAP bootstrap, RDAP documents (hostile ones too),
@@ -541,7 +540,7 @@ struct RegistryGraceTests {
 @Suite("The delegation view never holds up a check")
 struct DelegationViewGraceTests {
     @Test func unreachableRootEndsTheWaitAndWarnExpiryWaitsForTheWalk() async throws {
-        let rootQueries = Mutex(0)
+        let rootQueries = Protected(0)
         let silentRoot = try TestResponder(host: "127.79.9.1", tcp: false) { _ in rootQueries.withLock { $0 += 1 }; return [] }
         defer { silentRoot.stop() }
         let resolver = try PropagationCheckTests.resolver("127.79.9.2") { m in

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import Synchronization
 import Testing
 @testable import DNSProp
 
@@ -56,7 +55,7 @@ struct WatchSessionTests {
     }
 
     final class Events: Sendable {
-        let list = Mutex<[String]>([])
+        let list = Protected<[String]>([])
         func add(_ e: WatchSession.Event) {
             let text: String
             switch e {
@@ -76,7 +75,7 @@ struct WatchSessionTests {
             Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, "192.0.2.10", ttl: 30)])
         }
         // Stale for its first two answers, then current: the watch sees it flip.
-        let flips = Mutex(0)
+        let flips = Protected(0)
         let late = try PropagationCheckTests.resolver("127.78.5.2") { m in
             let n = flips.withLock { n -> Int in n += 1; return n }
             return Answer.to(m, answers: [MiniZone.rr(m.questions[0].name, .a, n <= 2 ? "192.0.2.99" : "192.0.2.10", ttl: 30)])
@@ -273,7 +272,7 @@ struct PollScheduleTests {
     @Test func theSessionDoesNotAskInTheWindowAndAsksAgainOnceTheRecordIsGone() async throws {
         let world = try PropagationCheckTests.Hierarchy()
         defer { world.stop() }
-        let hits = Mutex<[Double]>([])
+        let hits = Protected<[Double]>([])
         // A stale answer whose TTL runs out 6 s after the first query, then current. 6 s is
         // inside the hold-back window (6 s + 1 %), so every round after the first is held
         // however long that first round takes (CI's loaded machine once took over 3 s).
@@ -283,8 +282,8 @@ struct PollScheduleTests {
         // (Another answer: the same one again would be "served past its expiry", and the watch
         // keeps that verdict's announced, passed expiry, so it would never hold the question back.)
         let staleFor = 6.0
-        let firstAt = Mutex<Double?>(nil), staleAnswers = Mutex(0)
-        let restartUntilHeld = Mutex(true), held = Mutex(false)
+        let firstAt = Protected<Double?>(nil), staleAnswers = Protected(0)
+        let restartUntilHeld = Protected(true), held = Protected(false)
         let r = try PropagationCheckTests.resolver("127.78.6.1") { m in
             let now = WallClock.now()
             hits.withLock { $0.append(now) }
@@ -311,7 +310,7 @@ struct PollScheduleTests {
 
         // max-wait only ends the test if it never converges (it does once the 6 s have run out).
         let session = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 120))
-        let notes = Mutex<[String]>([])
+        let notes = Protected<[String]>([])
         session.subscribe { event in
             guard case .roundFinished(let round) = event else { return }
             if let note = round.state.roundNote { notes.withLock { $0.append(note) } }
@@ -333,7 +332,7 @@ struct PollScheduleTests {
         firstAt.withLock { $0 = nil }
         restartUntilHeld.withLock { $0 = false }       // these rounds hold nothing back
         let anyway = WatchSession(plan: plan, engine: engine, options: .init(interval: 0.3, untilPropagated: true, maxWait: 120, pollAnyway: true))
-        let heldAnyway = Mutex(0)
+        let heldAnyway = Protected(0)
         anyway.subscribe { event in
             if case .roundFinished(let round) = event { heldAnyway.withLock { $0 += round.report.verdicts.filter { $0.deferredUntil != nil }.count } }
         }
