@@ -36,8 +36,9 @@ public struct Diagnosis: Sendable {
     public var soaParking: ParkingSignatures.Match?
     /// Name servers of the parent's set that the zone's own set lacks or that did not answer.
     public var lameAt: [String]
-    /// Resolvers whose answers are not current yet (following the parking or old name servers
-    /// when the delegation was asked), and when the last of them is gone at the latest.
+    /// Resolvers that still serve old answers (stale, parked, NXDOMAIN, NODATA; following the
+    /// parking or old name servers when the delegation was asked), and when the last of them is
+    /// gone at the latest.
     public var resolversPending: Int
     /// Resolvers that answer SERVFAIL (and serve no old answer): failing, not pending.
     public var resolversFailing: Int
