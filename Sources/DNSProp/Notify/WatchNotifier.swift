@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Dispatch
-import Synchronization
 
 /// Delivers a watch's notifications (`--on-change`, `--on-converged`, `--webhook`).
 ///
@@ -51,7 +50,7 @@ public final class WatchNotifier: Sendable {
         var suppressed: [String: Int] = [:]
         var delivered = 0
     }
-    private let state = Mutex(State())
+    private let state = Protected(State())
 
     public init(configuration: Configuration, names: [DomainName], report: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration

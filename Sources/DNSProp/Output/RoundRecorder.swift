@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// `watch --record FILE`: each round appended as NDJSON in one write and synced,
 /// so that a crash loses at most the round in progress.
@@ -20,7 +19,7 @@ public final class RoundRecorder: Sendable {
 
     public let path: String
     /// -1 once closed or failed.
-    private let fd: Mutex<Int32>
+    private let fd: Protected<Int32>
 
     public init(path: String) throws(Failure) {
         self.path = path
@@ -34,7 +33,7 @@ public final class RoundRecorder: Sendable {
             Glibc.close(d)
             throw Failure(path: path, reason: "is a directory")
         }
-        fd = Mutex(d)
+        fd = Protected(d)
     }
 
     /// Appends one round. Returns the failure the first time a write or fsync fails

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The Public Suffix List (https://publicsuffix.org/list/), parsed as its format page says:
 /// one rule a line, `//` comments, `*` as a whole label matching any one label, `!` for an
@@ -40,7 +39,7 @@ public struct PublicSuffixList: Sendable {
 
     private final class Storage: Sendable {
         let text: String
-        private let parsed = Mutex<(all: (rules: [String: [Rule]], count: Int)?, byTLD: [String: [Rule]])>((nil, [:]))
+        private let parsed = Protected<(all: (rules: [String: [Rule]], count: Int)?, byTLD: [String: [Rule]])>((nil, [:]))
 
         init(text: String) { self.text = text }
 

@@ -222,19 +222,6 @@ public final class DelegationCache: Sendable {
     }
 }
 
-/// State behind a pthread mutex. (Not `Synchronization.Mutex`: on Linux it locks with
-/// a bare futex, which ThreadSanitizer cannot see, so every access looks like a race.)
-final class Protected<State>: @unchecked Sendable {   // `state` is touched only inside `lock.withLock`
-    private var state: State
-    private let lock = NSLockLike()
-
-    init(_ initial: State) { state = initial }
-
-    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
-        try lock.withLock { try body(&state) }
-    }
-}
-
 /// Queries the walk sent, by the level of the zone whose servers were asked.
 public struct IterationStatistics: Sendable, Hashable, CustomStringConvertible {
     public var rootQueries = 0

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The world map of the watch screen (`m`): land in Unicode braille (2×4 dots a character
 /// cell) from `LandMask`, each resolver a mark in the cell of its location (`Coordinates`),
@@ -49,7 +48,7 @@ public struct WatchMap: Sendable {
     }
 
     struct LandKey: Hashable, Sendable { var width: Int, height: Int, projection: WorldProjection }
-    private static let lastLand = Mutex<(key: LandKey, cells: [UInt8])?>(nil)
+    private static let lastLand = Protected<(key: LandKey, cells: [UInt8])?>(nil)
 
     func computeLandPatterns() -> [UInt8] {
         let dotsW = width * 2, dotsH = height * 4

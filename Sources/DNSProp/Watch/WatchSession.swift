@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A watch: rounds of the same check, every `interval`, with the history a
 /// single check cannot have (who changed, when each resolver became current,
@@ -70,7 +69,7 @@ public final class WatchSession: Sendable {
         var nextRoundAt: Double?
         var running = false
     }
-    private let shared: Mutex<Shared>
+    private let shared: Protected<Shared>
 
     public convenience init(plan: PropagationCheck.Plan, engine: QueryEngine, options: Options) {
         self.init(plan: plan, engine: engine, options: options, clock: { MonotonicTime.now() })
@@ -81,7 +80,7 @@ public final class WatchSession: Sendable {
         self.engine = engine
         self.options = options
         self.clock = clock
-        shared = Mutex(Shared(state: WatchState(started: WallClock.now())))
+        shared = Protected(Shared(state: WatchState(started: WallClock.now())))
     }
 
     /// Adds a consumer. Events are delivered in order, one at a time, on the task that runs the session.
