@@ -47,16 +47,6 @@ struct ResolverHealthTests {
         }
     }
 
-    /// One attempt each, 2 s for it (far above a loopback round trip on a loaded machine; 0.3 s
-    /// was not), no rate limit.
-    static func oneAttemptEngine() -> QueryEngine {
-        var c = EngineConfiguration()
-        c.timeout = 2
-        c.retries = 0
-        c.maxRatePerServer = 0
-        return QueryEngine(configuration: c)
-    }
-
     @Test func classifiesEveryKindOfResolver() async throws {
         let good = try Self.resolver("127.79.0.1", validating: true, site: "site-ams")
         let liar = try Self.resolver("127.79.0.2", lie: true)
@@ -67,7 +57,7 @@ struct ResolverHealthTests {
         let dead = Resolver(address: ServerAddress(ip: IPAddress("127.79.0.5")!, port: good.address.port))
         // Only the TCP-only one's UDP probe waits out the timeout. Nothing waits for the TCP
         // timeout (the dead address refuses at once).
-        let engine = Self.oneAttemptEngine()
+        let engine = PropagationCheckTests.engine()   // one attempt of up to 2 s, no rate limit
         defer { engine.shutdown() }
         var probes = Self.probes
         probes.tcpTimeout = 5
@@ -153,7 +143,7 @@ struct ResolverHealthTests {
             return validating(q)
         }
         defer { [recovering, hopeless, validator, transient].forEach { $0.stop() } }
-        let engine = Self.oneAttemptEngine()
+        let engine = PropagationCheckTests.engine()   // one attempt of up to 2 s, no rate limit
         defer { engine.shutdown() }
         var probes = Self.probes
         probes.servfailPauses = [0.05, 0.05, 0.05]

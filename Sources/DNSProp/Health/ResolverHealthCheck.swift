@@ -68,7 +68,7 @@ public struct ResolverHealthCheck: Sendable {
         }
         let fanOut = ResolverFanOut(resolvers: resolvers, templates: usable)
         var results = await engine.results(for: fanOut.requests)
-        let n = usable.count, brokenSlot = 3
+        let n = usable.count, signedSlot = 2, brokenSlot = 3
         // The broken name answered SERVFAIL: asked with CD=1 (RFC 4035 §3.2.2). An answer then
         // means the resolver failed validation, not resolution. By resolver.
         var checkingDisabled: [Int: QueryResult] = [:]
@@ -83,7 +83,7 @@ public struct ResolverHealthCheck: Sendable {
         // the broken name with CD=1 because its SERVFAIL without was transient (Knot Resolver on
         // a zone it has not seen, seen in CI), so it is asked again like any other SERVFAIL.
         func validationExplains(_ i: Int) -> Bool {
-            i % n == brokenSlot && results[i - brokenSlot + 2].message?.header.flags.contains(.ad) == true
+            i % n == brokenSlot && results[i - brokenSlot + signedSlot].message?.header.flags.contains(.ad) == true
                 && checkingDisabled[i / n]?.message.map { $0.rcode == .noError && !$0.answers.isEmpty } == true
         }
         var retry = results.indices.filter { $0 % n <= brokenSlot && results[$0].message?.rcode == .servFail && !validationExplains($0) }
